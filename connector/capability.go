@@ -1,0 +1,182 @@
+package connector
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/knyt/knyt/commerce"
+)
+
+// System is implemented by every connector: which system it speaks to and
+// which account (shop, company, merchant id) within it. The engine discovers
+// everything else by asserting the capability interfaces below.
+type System interface {
+	System() string
+	Account() string
+}
+
+// ProductSource reads products (shops, or ERPs that lead the catalogue).
+type ProductSource interface {
+	Products() Feed[commerce.Product]
+	ProductBySKU(ctx context.Context, sku string) (commerce.Product, error)
+}
+
+// UpsertResult says what an upsert did to one item.
+type UpsertResult struct {
+	Key     string       // the business key: SKU, order number, e-mail
+	Ref     commerce.Ref // the item's id in the target system
+	Created bool         // false when an existing item was updated or left as it was
+}
+
+// ProductSink writes products with their variants, keyed by SKU. Writing the
+// same batch twice leaves one copy of each.
+type ProductSink interface {
+	UpsertProducts(ctx context.Context, products []commerce.Product, opts ...CallOption) ([]UpsertResult, error)
+}
+
+// PriceSink sets variant prices (and compare-at prices) by SKU.
+type PriceSink interface {
+	SetPrices(ctx context.Context, prices []commerce.FixedPrice, opts ...CallOption) error
+}
+
+// PriceListSink writes fixed prices per SKU into a price list.
+type PriceListSink interface {
+	SetPriceList(ctx context.Context, list commerce.PriceList, opts ...CallOption) error
+}
+
+// StockSource reads stock changes.
+type StockSource interface {
+	Stock() Feed[commerce.StockLevel]
+}
+
+// StockChange is a stock level to write, optionally with the level the
+// writer last saw so systems with compare-and-set refuse a stale write.
+type StockChange struct {
+	Level    commerce.StockLevel
+	Previous *int
+}
+
+// StockSink sets available quantities per SKU and location. Idempotent: the
+// same levels twice change nothing.
+type StockSink interface {
+	SetStock(ctx context.Context, changes []StockChange, opts ...CallOption) error
+}
+
+// CustomerSink creates or updates a customer, matched by the system's rule
+// (e-mail, organisation number).
+type CustomerSink interface {
+	UpsertCustomer(ctx context.Context, c commerce.Customer, opts ...CallOption) (UpsertResult, error)
+}
+
+// OrderSource reads orders (shops).
+type OrderSource interface {
+	Orders() Feed[commerce.Order]
+}
+
+// OrderSink creates an order in an ERP, idempotent on the shop's order
+// number: creating the same order again returns the existing one with
+// Created false.
+type OrderSink interface {
+	CreateOrder(ctx context.Context, o commerce.Order, opts ...CallOption) (UpsertResult, error)
+}
+
+// InvoiceSink creates an invoice directly from a shop order (ERPs that
+// invoice at once), idempotent on the order number.
+type InvoiceSink interface {
+	CreateInvoice(ctx context.Context, o commerce.Order, opts ...CallOption) (UpsertResult, error)
+}
+
+// CreditRequest asks for a credit invoice for returned or refunded goods.
+type CreditRequest struct {
+	OrderNumber string
+	Return      *commerce.Return
+	Refund      *commerce.Refund
+	Reason      string
+}
+
+// CreditSink creates a credit invoice linked to the original order or
+// invoice, idempotent on the return or refund id.
+type CreditSink interface {
+	CreateCreditInvoice(ctx context.Context, req CreditRequest, opts ...CallOption) (UpsertResult, error)
+}
+
+// OrderEventSource reads what an ERP did with orders: delivered with
+// tracking, invoiced, paid, cancelled.
+type OrderEventSource interface {
+	OrderEvents() Feed[commerce.OrderEvent]
+}
+
+// Fulfiller records a shipment with tracking in the shop.
+type Fulfiller interface {
+	Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...CallOption) (commerce.Ref, error)
+}
+
+// OrderCanceller cancels an order in the shop.
+type OrderCanceller interface {
+	CancelOrder(ctx context.Context, orderNumber, reason string, opts ...CallOption) error
+}
+
+// PaidMarker marks an order paid in the shop (invoice and bank payments).
+type PaidMarker interface {
+	MarkPaid(ctx context.Context, orderNumber string, opts ...CallOption) error
+}
+
+// RefundSource reads refunds made in the shop.
+type RefundSource interface {
+	Refunds() Feed[commerce.Refund]
+}
+
+// ReturnSource reads returns registered in the shop.
+type ReturnSource interface {
+	Returns() Feed[commerce.Return]
+}
+
+// CaptureRequest asks a provider to capture part or all of an authorization.
+type CaptureRequest struct {
+	PaymentReference string         // the provider's payment id
+	OrderNumber      string         // the shop order, for references in settlements
+	Amount           commerce.Money // what to capture
+	Lines            []commerce.Line
+	Final            bool   // no further captures will follow; release the rest where the provider supports it
+	Reference        string // merchant reference that reappears in settlements
+}
+
+// Capturer captures authorized payments. The idempotency key (WithIdempotencyKey)
+// must be derived from the business event, e.g. the delivery id, so that a
+// retry after a crash can never capture twice.
+type Capturer interface {
+	Capture(ctx context.Context, req CaptureRequest, opts ...CallOption) (commerce.Capture, error)
+}
+
+// RefundRequest asks a provider to refund part or all of a capture.
+type RefundRequest struct {
+	PaymentReference string
+	CaptureID        string
+	OrderNumber      string
+	Amount           commerce.Money
+	Lines            []commerce.RefundLine
+	Reason           string
+	Reference        string
+}
+
+// Refunder refunds captured payments, keyed like Capturer.
+type Refunder interface {
+	Refund(ctx context.Context, req RefundRequest, opts ...CallOption) (commerce.Refund, error)
+}
+
+// Releaser gives back the part of an authorization that will not be captured.
+type Releaser interface {
+	ReleaseRemaining(ctx context.Context, paymentReference string, opts ...CallOption) error
+}
+
+// PaymentReader reads a payment's current state at the provider.
+type PaymentReader interface {
+	Payment(ctx context.Context, reference string) (commerce.Payment, error)
+}
+
+// PayoutSource lists payouts and the transactions each settles.
+type PayoutSource interface {
+	Payouts(ctx context.Context, from, to time.Time) iter.Seq2[commerce.Payout, error]
+	PayoutTransactions(ctx context.Context, payoutID string) iter.Seq2[commerce.Transaction, error]
+}
