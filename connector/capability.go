@@ -16,9 +16,15 @@ type System interface {
 	Account() string
 }
 
-// ProductSource reads products (shops, or ERPs that lead the catalogue).
+// ProductSource reads product changes (shops, or ERPs that lead the
+// catalogue).
 type ProductSource interface {
 	Products() Feed[commerce.Product]
+}
+
+// ProductLookup finds the product that has a variant with the SKU; a
+// missing SKU is an error matching ErrNotFound.
+type ProductLookup interface {
 	ProductBySKU(ctx context.Context, sku string) (commerce.Product, error)
 }
 
