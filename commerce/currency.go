@@ -110,6 +110,10 @@ func (c Currency) Code() string { return c.code }
 // decimals); the provider packages handle that, not this table.
 func (c Currency) Digits() int32 { return c.digits }
 
+// Equal reports whether c and o are the same currency; go-cmp uses it, so
+// values holding a Currency compare without options.
+func (c Currency) Equal(o Currency) bool { return c == o }
+
 // IsZero reports whether c is the zero value, i.e. no currency.
 func (c Currency) IsZero() bool { return c.code == "" }
 

@@ -107,6 +107,7 @@ func (inv *Invoice) Validate() error {
 	if !inv.IssueDate.IsZero() && !inv.IssueDate.Valid() {
 		v.add("issue_date", inv.IssueDate.String(), "not a calendar date")
 	}
+	before := len(v.errs)
 	for _, p := range []struct {
 		name string
 		m    Money
@@ -128,8 +129,8 @@ func (inv *Invoice) Validate() error {
 			net = s
 		}
 	}
-	if len(v.errs) > 0 {
-		return v.err()
+	if len(v.errs) > before {
+		return v.err() // sums of invalid amounts would only add noise
 	}
 	if len(inv.Lines) > 0 && !net.Equal(inv.Net) {
 		v.add("net", inv.Net.Amount.String(), "lines sum to "+net.amountString())

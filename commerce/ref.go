@@ -43,7 +43,7 @@ func (r Ref) Validate() error {
 // payload it was mapped from, so a plugin can reach a field the canonical
 // model does not have.
 type Origin struct {
-	Source Ref             `json:"source"`
+	Source Ref             `json:"source,omitzero"`
 	Raw    json.RawMessage `json:"raw,omitempty"`
 }
 
