@@ -170,6 +170,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// maxRetryAfter bounds believable Retry-After values; anything longer is a
+// broken or hostile header, not a wait to honour.
+const maxRetryAfter = 24 * time.Hour
+
 // ParseRetryAfter reads a Retry-After value: delay seconds (fractions
 // accepted, as some APIs send them) or an HTTP date.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -177,15 +181,15 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if !(secs >= 0 && secs <= 24*3600) { // also refuses NaN
+		if !(secs >= 0 && secs <= maxRetryAfter.Seconds()) { // also refuses NaN
 			return 0, false
 		}
 		return time.Duration(secs * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		d := t.Sub(now)
-		if d < 0 {
-			d = 0
+		d := max(t.Sub(now), 0)
+		if d > maxRetryAfter {
+			return 0, false
 		}
 		return d, true
 	}

@@ -80,6 +80,11 @@ func (r *Redactor) IsSensitive(name string) bool {
 			return true
 		}
 	}
+	// "…-Sig" headers carry signatures; a plain substring would also
+	// catch "design" or "signal".
+	if strings.HasSuffix(n, "sig") {
+		return true
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return slices.Contains(r.names, n)
@@ -114,15 +119,14 @@ func (r *Redactor) URL(u *url.URL) string {
 func (r *Redactor) Values(v url.Values) url.Values {
 	out := make(url.Values, len(v))
 	for k, vs := range v {
+		name := r.String(k) // a secret can arrive as a name too
 		if r.IsSensitive(k) {
-			out[k] = []string{Redacted}
+			out[name] = []string{Redacted}
 			continue
 		}
-		cp := make([]string, len(vs))
-		for i, s := range vs {
-			cp[i] = r.String(s)
+		for _, s := range vs {
+			out[name] = append(out[name], r.String(s))
 		}
-		out[k] = cp
 	}
 	return out
 }

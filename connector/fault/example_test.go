@@ -1,0 +1,40 @@
+package fault_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+
+	"github.com/knyt/knyt/connector/fault"
+)
+
+func Example() {
+	var applied atomic.Int32
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		applied.Add(1)
+		io.WriteString(w, `{"ok":true}`)
+	})
+	inj := fault.New(func(w http.ResponseWriter, r *http.Request, status int) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error_code":"INTERNAL","status":%d}`, status)
+	})
+	srv := httptest.NewServer(inj.Wrap(api))
+	defer srv.Close()
+
+	inj.Inject(fault.Fault{Kind: fault.Status, Status: http.StatusBadGateway})
+	inj.Inject(fault.Fault{Kind: fault.LostAnswer})
+
+	resp, _ := http.Post(srv.URL, "application/json", nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body), "applied:", applied.Load())
+
+	_, err := http.Post(srv.URL, "application/json", nil)
+	fmt.Println(err != nil, "applied:", applied.Load())
+	// Output:
+	// 502 {"error_code":"INTERNAL","status":502} applied: 0
+	// true applied: 1
+}
