@@ -25,6 +25,10 @@ const (
 	SchemeOSSUnion      VATScheme = "oss_union"      // destination VAT declared through the One Stop Shop
 	SchemeReverseCharge VATScheme = "reverse_charge" // intra-EU B2B supply, the buyer accounts for VAT
 	SchemeExport        VATScheme = "export"         // outside the EU, 0 %
+	// SchemeDestinationLocal is destination VAT declared through a local
+	// registration in the buyer's member state (past the threshold, not in
+	// OSS).
+	SchemeDestinationLocal VATScheme = "destination_local"
 )
 
 // Invoice is an invoice or a credit invoice from the ERP. Amounts on a
