@@ -12,6 +12,7 @@ type PaymentStatus string
 
 // Payment states.
 const (
+	PaymentPending           PaymentStatus = "pending" // not yet authorized (customer action, processing)
 	PaymentAuthorized        PaymentStatus = "authorized"
 	PaymentPartiallyCaptured PaymentStatus = "partially_captured"
 	PaymentCaptured          PaymentStatus = "captured"

@@ -452,6 +452,7 @@ func (t *Transport) statusError(op string, resp *Response) *Error {
 	}
 	e.Message = t.redactor.String(e.Message)
 	e.Code = t.redactor.String(e.Code)
+	e.Err = t.scrubErr(e.Err)
 	return e
 }
 

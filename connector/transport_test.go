@@ -374,3 +374,15 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestDecoderErrScrubbed(t *testing.T) {
+	const secret = "sk_live_decoder_secret_42"
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) })
+	tr := newTestTransport(t, h, WithSecrets(secret), WithErrorDecoder(func(*Response) *Error {
+		return &Error{Kind: KindValidation, Err: fmt.Errorf("key %s rejected", secret)}
+	}))
+	_, err := tr.Do(t.Context(), &Request{Op: "Get", Method: "GET", Path: "x"})
+	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "key REDACTED rejected") {
+		t.Errorf("decoder error not scrubbed: %v", err)
+	}
+}
