@@ -48,8 +48,11 @@ func (d Date) Time(loc *time.Location) time.Time {
 // IsZero reports whether d is the zero Date.
 func (d Date) IsZero() bool { return d == Date{} }
 
-// Valid reports whether d is a real calendar date.
-func (d Date) Valid() bool { return !d.IsZero() && NewDate(d.Year, d.Month, d.Day) == d }
+// Valid reports whether d is a real calendar date in years 1–9999, the
+// range every date format knyt writes (ISO 8601, SIE's YYYYMMDD) can hold.
+func (d Date) Valid() bool {
+	return d.Year >= 1 && d.Year <= 9999 && NewDate(d.Year, d.Month, d.Day) == d
+}
 
 // AddDays returns d moved by n days.
 func (d Date) AddDays(n int) Date { return NewDate(d.Year, d.Month, d.Day+n) }

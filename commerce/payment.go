@@ -266,7 +266,8 @@ type Transaction struct {
 	PayoutID          string           `json:"payout_id,omitempty"`
 	Provider          string           `json:"provider"`
 	Kind              TransactionKind  `json:"kind"`
-	ProviderType      string           `json:"provider_type"` // the provider's own type, verbatim
+	ProviderType      string           `json:"provider_type"`              // the provider's own type, verbatim
+	ProviderSubtype   string           `json:"provider_subtype,omitempty"` // a finer provider type where one exists (Klarna's detailed_type)
 	Amount            Money            `json:"amount"`
 	Fee               Money            `json:"fee,omitzero"`
 	FeeVAT            Money            `json:"fee_vat,omitzero"`

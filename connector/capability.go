@@ -143,9 +143,11 @@ type CaptureRequest struct {
 	PaymentReference string         // the provider's payment id
 	OrderNumber      string         // the shop order, for references in settlements
 	Amount           commerce.Money // what to capture
-	Lines            []commerce.Line
-	Final            bool   // no further captures will follow; release the rest where the provider supports it
-	Reference        string // merchant reference that reappears in settlements
+	// Lines are the captured order lines, unit prices including VAT (what
+	// BNPL providers print on the buyer's invoice).
+	Lines     []commerce.Line
+	Final     bool   // no further captures will follow; release the rest where the provider supports it
+	Reference string // merchant reference that reappears in settlements
 }
 
 // Capturer captures authorized payments. The idempotency key (WithIdempotencyKey)

@@ -414,7 +414,10 @@ func (t *Transport) resolve(req *Request) (*url.URL, error) {
 		}
 		u = ref
 	} else {
-		u = t.base.ResolveReference(&url.URL{Path: strings.TrimPrefix(ref.Path, "/"), RawQuery: ref.RawQuery})
+		// Keep the escaped form, so an id holding %2F or %3F stays one
+		// path segment instead of becoming a separator or a query.
+		rel := &url.URL{Path: strings.TrimPrefix(ref.Path, "/"), RawPath: strings.TrimPrefix(ref.RawPath, "/"), RawQuery: ref.RawQuery}
+		u = t.base.ResolveReference(rel)
 	}
 	if len(req.Query) > 0 {
 		q := u.Query()

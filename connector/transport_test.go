@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -384,5 +385,19 @@ func TestDecoderErrScrubbed(t *testing.T) {
 	_, err := tr.Do(t.Context(), &Request{Op: "Get", Method: "GET", Path: "x"})
 	if err == nil || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "key REDACTED rejected") {
 		t.Errorf("decoder error not scrubbed: %v", err)
+	}
+}
+
+func TestEscapedPathSurvives(t *testing.T) {
+	s := &scripted{}
+	tr := newTestTransport(t, s)
+	if _, err := tr.Do(t.Context(), &Request{Method: "GET", Path: "orders/" + url.PathEscape("a/b?c")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.seen[0].URL.EscapedPath(); got != "/api/orders/a%2Fb%3Fc" {
+		t.Errorf("escaped path = %q", got)
+	}
+	if s.seen[0].URL.RawQuery != "" {
+		t.Errorf("an escaped ? became a query: %q", s.seen[0].URL.RawQuery)
 	}
 }
