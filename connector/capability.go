@@ -113,7 +113,8 @@ type OrderEventSource interface {
 	OrderEvents() Feed[commerce.OrderEvent]
 }
 
-// Fulfiller records a shipment with tracking in the shop.
+// Fulfiller records a shipment: in a shop, a fulfillment with tracking; in
+// an ERP, a delivery report for the shipped lines.
 type Fulfiller interface {
 	Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...CallOption) (commerce.Ref, error)
 }

@@ -27,7 +27,8 @@ type Batch[T any] struct {
 // (Shopify's updated_at, provider date windows) treat it as a no-op because
 // the cursor itself is the state; queue systems (Specter's change batches)
 // acknowledge the batch, and until then Next from the same cursor returns
-// the same items again.
+// the same items again. Commit must be idempotent: committing a cursor
+// twice, or the unchanged cursor of an empty page, is harmless.
 type Feed[T any] interface {
 	Next(ctx context.Context, after Cursor) (Batch[T], error)
 	Commit(ctx context.Context, c Cursor) error

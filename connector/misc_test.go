@@ -68,8 +68,8 @@ func TestErrorMatchingAndText(t *testing.T) {
 func TestRedactor(t *testing.T) {
 	r := NewRedactor("sbm_sig")
 	sensitive := []string{"Authorization", "X-Shopify-Access-Token", "api_user_key", "ApiUserKey", "IntegrationKey", "key",
-		"client_secret", "password", "Stripe-Signature", "PAYPAL-TRANSMISSION-SIG", "md5key1", "sbmId", "Cookie", "sbm_sig", "refresh_token"}
-	safe := []string{"Idempotency-Key", "Klarna-Idempotency-Key", "Content-Type", "page", "order_id", "X-Request-Id", "action"}
+		"client_secret", "password", "Stripe-Signature", "PAYPAL-TRANSMISSION-SIG", "md5key1", "Cookie", "sbm_sig", "refresh_token"}
+	safe := []string{"Idempotency-Key", "Klarna-Idempotency-Key", "Content-Type", "page", "order_id", "X-Request-Id", "action", "sbmId"}
 	for _, n := range sensitive {
 		if !r.IsSensitive(n) {
 			t.Errorf("%q not sensitive", n)
@@ -88,11 +88,8 @@ func TestRedactor(t *testing.T) {
 	if got := r.URL(u); got != "https://example.com/p?n=1&q=REDACTED&token=REDACTED" {
 		t.Errorf("URL = %q", got)
 	}
-	if got := r.Form("sbmId=123&key=abcd&name=%C5sa"); got != "key=REDACTED&name=%C3%85sa&sbmId=REDACTED" && got != "key=REDACTED&name=%EF%BF%BDsa&sbmId=REDACTED" {
-		// Latin-1 bytes are not UTF-8; either way the secrets are gone.
-		if strings.Contains(got, "abcd") || strings.Contains(got, "123") {
-			t.Errorf("Form = %q", got)
-		}
+	if got := r.Form("sbmId=123&key=abcd&name=%C5sa"); got != "key=REDACTED&name=%C5sa&sbmId=123" {
+		t.Errorf("Form = %q", got)
 	}
 	h := r.Header(http.Header{"Authorization": {"Bearer x"}, "Accept": {"s3cr3t-value"}})
 	if diff := cmp.Diff(http.Header{"Authorization": {"REDACTED"}, "Accept": {"REDACTED"}}, h); diff != "" {

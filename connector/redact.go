@@ -14,7 +14,7 @@ const Redacted = "REDACTED"
 // sensitiveMarkers are parts of header, query and form names whose values
 // are secrets. Names are compared lower-cased with '-' and '_' removed, so
 // "X-Shopify-Access-Token", "api_user_key" and "ApiUserKey" all match.
-var sensitiveMarkers = []string{"authorization", "token", "secret", "password", "passwd", "pwd", "key", "signature", "credential", "cookie", "md5", "hmac", "sbmid"}
+var sensitiveMarkers = []string{"authorization", "token", "secret", "password", "passwd", "pwd", "key", "signature", "credential", "cookie", "md5", "hmac"}
 
 // notSensitive are names that contain a marker but are safe and useful in
 // logs.
