@@ -212,10 +212,8 @@ func TestPayoutWindowIsHalfOpen(t *testing.T) {
 func TestPaginationAcrossPages(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, nil, klarna.WithPageSize(2))
-	var ids []string
 	for i := range 3 {
 		id := f.order(t, 10000, fmt.Sprint("p", i))
-		ids = append(ids, id)
 		if _, err := f.c.Capture(ctx, connector.CaptureRequest{PaymentReference: id, Amount: sek(10000)}, key("c", id)); err != nil {
 			t.Fatal(err)
 		}
