@@ -271,13 +271,13 @@ func (w *Writer) checkConfig(h Header) error {
 	if h.Company == "" {
 		bad("company name (#FNAMN) missing")
 	}
-	if !sieDate(h.Generated) {
+	if !h.Generated.Valid() {
 		bad("generation date (#GEN) %q is not a calendar date", h.Generated.String())
 	}
 	if h.OrgNumber != "" && !isOrgNumber(h.OrgNumber) {
 		bad("org number %q must be digits and hyphens", h.OrgNumber)
 	}
-	if fy := h.FiscalYear; fy != nil && (!sieDate(fy.Start) || !sieDate(fy.End) || fy.End.Before(fy.Start)) {
+	if fy := h.FiscalYear; fy != nil && (!fy.Start.Valid() || !fy.End.Valid() || fy.End.Before(fy.Start)) {
 		bad("fiscal year %s–%s is not a date range", fy.Start, fy.End)
 	}
 	if w.currency.IsZero() || w.currency.Digits() > 2 {
@@ -319,9 +319,6 @@ func (w *Writer) check(vouchers []commerce.Voucher) ([]string, []commerce.Dimens
 		fail := func(format string, args ...any) { verrs = append(verrs, fmt.Errorf(format, args...)) }
 		if err := vo.Validate(); err != nil {
 			verrs = append(verrs, err)
-		}
-		if vo.Date.Valid() && !sieDate(vo.Date) {
-			fail("date %s: SIE dates have four-digit years", vo.Date)
 		}
 		series := w.seriesOf(vo)
 		if why := checkIdent(series); why != "" {
@@ -505,16 +502,13 @@ func (e *encoder) raw(s string) *encoder {
 }
 
 func (e *encoder) date(d commerce.Date) *encoder {
-	// Dates were checked with sieDate, so every part fits its digits.
+	// Dates were checked with Valid (years 1–9999), so every part fits its digits.
 	y, m := d.Year, int(d.Month)
 	e.buf = append(e.buf, ' ',
 		byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10),
 		byte('0'+m/10), byte('0'+m%10), byte('0'+d.Day/10), byte('0'+d.Day%10))
 	return e
 }
-
-// sieDate reports whether d is a calendar date SIE's YYYYMMDD can hold.
-func sieDate(d commerce.Date) bool { return d.Valid() && d.Year >= 1 && d.Year <= 9999 }
 
 // ident appends an identifier, checked beforehand, always quoted.
 func (e *encoder) ident(s string) *encoder {

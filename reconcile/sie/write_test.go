@@ -195,7 +195,7 @@ func TestWriteRefusals(t *testing.T) {
 		{"negative number", func(vs []commerce.Voucher) { vs[0].Number = -1 }, nil, "negative"},
 		{"numbers not ascending", func(vs []commerce.Voucher) { vs[0].Number, vs[1].Number = 5, 5 }, nil, "numbers must ascend"},
 		{"no date", func(vs []commerce.Voucher) { vs[1].Date = commerce.Date{} }, nil, "date"},
-		{"five-digit year", func(vs []commerce.Voucher) { vs[1].Date = commerce.NewDate(10000, 1, 1) }, nil, "four-digit years"},
+		{"five-digit year", func(vs []commerce.Voucher) { vs[1].Date = commerce.NewDate(10000, 1, 1) }, nil, "not a calendar date"},
 		{"no postings", func(vs []commerce.Voucher) { vs[1].Postings = nil }, nil, "postings"},
 	}
 	for _, tt := range tests {
