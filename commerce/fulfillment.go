@@ -41,13 +41,7 @@ func (f *Fulfillment) Validate() error {
 		v.add("lines", "", "nothing to fulfill")
 	}
 	for i, l := range f.Lines {
-		fl := fmt.Sprintf("lines[%d]", i)
-		if l.SKU == "" && l.LineID == "" {
-			v.add(fl+".sku", "", "missing (and no line_id)")
-		}
-		if l.Quantity <= 0 {
-			v.add(fl+".quantity", fmt.Sprint(l.Quantity), "must be positive")
-		}
+		checkLineRef(&v, fmt.Sprintf("lines[%d]", i), l.SKU, l.LineID, l.Quantity, false)
 	}
 	for i, t := range f.Tracking {
 		if t.Number == "" {
@@ -99,9 +93,7 @@ func (e *OrderEvent) Validate() error {
 		v.add("order_number", "", "missing")
 	}
 	for i, l := range e.Lines {
-		if l.Quantity <= 0 {
-			v.add(fmt.Sprintf("lines[%d].quantity", i), fmt.Sprint(l.Quantity), "must be positive")
-		}
+		checkLineRef(&v, fmt.Sprintf("lines[%d]", i), l.SKU, l.LineID, l.Quantity, false)
 	}
 	return v.err()
 }

@@ -130,10 +130,7 @@ func (r *Refund) Validate() error {
 	parts := Zero(c)
 	for i, l := range r.Lines {
 		f := fmt.Sprintf("lines[%d]", i)
-		if l.SKU == "" && l.LineID == "" {
-			v.add(f+".sku", "", "missing (and no line_id)")
-		}
-		validateQuantity(&v, f+".quantity", l.Quantity)
+		checkLineRef(&v, f, l.SKU, l.LineID, l.Quantity, true)
 		checkMoney(&v, f+".amount", l.Amount, c, true)
 		if s, err := parts.Add(l.Amount); err == nil {
 			parts = s
@@ -195,13 +192,7 @@ func (r *Return) Validate() error {
 		v.add("lines", "", "nothing returned")
 	}
 	for i, l := range r.Lines {
-		f := fmt.Sprintf("lines[%d]", i)
-		if l.SKU == "" && l.LineID == "" {
-			v.add(f+".sku", "", "missing (and no line_id)")
-		}
-		if l.Quantity <= 0 {
-			v.add(f+".quantity", fmt.Sprint(l.Quantity), "must be positive")
-		}
+		checkLineRef(&v, fmt.Sprintf("lines[%d]", i), l.SKU, l.LineID, l.Quantity, false)
 	}
 	return v.err()
 }

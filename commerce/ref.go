@@ -54,6 +54,21 @@ type Attribute struct {
 	Value string `json:"value"`
 }
 
+// checkLineRef validates a line that refers to an order line: it needs a
+// SKU or a line id, and a quantity that is positive (shipped, returned) or,
+// when zeroOK, at least not negative (a refund of shipping only).
+func checkLineRef(v *validator, field, sku, lineID string, qty int, zeroOK bool) {
+	if sku == "" && lineID == "" {
+		v.add(field+".sku", "", "missing (and no line_id)")
+	}
+	switch {
+	case zeroOK:
+		validateQuantity(v, field+".quantity", qty)
+	case qty <= 0:
+		v.add(field+".quantity", fmt.Sprint(qty), "must be positive")
+	}
+}
+
 func validateQuantity(v *validator, field string, q int) {
 	if q < 0 {
 		v.add(field, fmt.Sprint(q), "negative quantity")

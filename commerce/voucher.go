@@ -66,6 +66,18 @@ func (vo *Voucher) Balance() (Money, error) {
 	return sum, nil
 }
 
+// exact reports whether the posting has a currency and an amount whole in minor units.
+func (p Posting) exact() bool { return !p.Amount.Currency.IsZero() && p.Amount.IsExact() }
+
+func dimsOK(ds []Dimension) bool {
+	for _, d := range ds {
+		if d.Dim <= 0 || d.Object == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // Validate requires a date, accounts, exact amounts in one currency and a
 // zero balance.
 func (vo *Voucher) Validate() error {
@@ -82,6 +94,11 @@ func (vo *Voucher) Validate() error {
 	}
 	c := vo.Postings[0].Amount.Currency
 	for i, p := range vo.Postings {
+		// Field paths are formatted only for a posting at fault: vouchers
+		// are validated by the hundred thousand when exporting.
+		if p.Account != "" && p.Amount.Currency == c && p.exact() && dimsOK(p.Dimensions) {
+			continue
+		}
 		f := fmt.Sprintf("postings[%d]", i)
 		if p.Account == "" {
 			v.add(f+".account", "", "missing")
