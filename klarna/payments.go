@@ -315,27 +315,7 @@ func keyed(op string, o connector.CallOptions) error {
 func (c *Client) Capture(ctx context.Context, req connector.CaptureRequest, opts ...connector.CallOption) (commerce.Capture, error) {
 	const op = "Capture"
 	o := connector.ApplyCallOptions(opts)
-	if err := checkID(op, "payment_reference", req.PaymentReference); err != nil {
-		return commerce.Capture{}, err
-	}
-	if err := keyed(op, o); err != nil {
-		return commerce.Capture{}, err
-	}
-	if !req.Amount.IsPositive() {
-		return commerce.Capture{}, invalid(op, "amount", commerce.ErrInvalid, "capture amount %s must be positive", req.Amount.Amount)
-	}
-	if len(req.Reference) > 255 {
-		return commerce.Capture{}, invalid(op, "reference", commerce.ErrInvalid, "reference longer than 255 characters")
-	}
-	order, _, err := c.getOrder(ctx, op, req.PaymentReference)
-	if err != nil {
-		return commerce.Capture{}, err
-	}
-	cur, err := commerce.ParseCurrency(order.PurchaseCurrency)
-	if err != nil {
-		return commerce.Capture{}, malformed(op, err)
-	}
-	minor, err := minorOf(op, "amount", req.Amount, cur, "capture amount")
+	order, cur, minor, err := c.prepareMove(ctx, op, "capture", req.PaymentReference, req.Amount, req.Reference, o)
 	if err != nil {
 		return commerce.Capture{}, err
 	}
@@ -437,6 +417,39 @@ func explained(ce *connector.Error, op, field, reason string) error {
 	return &out
 }
 
+// prepareMove checks what a capture or refund (what) needs before anything
+// is sent — the order id, the idempotency key, a positive amount, a
+// reference Klarna accepts — and reads the order, because Klarna's own
+// requests carry no currency: the amount must be exact in the order's.
+func (c *Client) prepareMove(ctx context.Context, op, what, paymentRef string, amount commerce.Money, reference string, o connector.CallOptions) (*Order, commerce.Currency, int64, error) {
+	fail := func(err error) (*Order, commerce.Currency, int64, error) { return nil, commerce.Currency{}, 0, err }
+	if err := checkID(op, "payment_reference", paymentRef); err != nil {
+		return fail(err)
+	}
+	if err := keyed(op, o); err != nil {
+		return fail(err)
+	}
+	if !amount.IsPositive() {
+		return fail(invalid(op, "amount", commerce.ErrInvalid, "%s amount %s must be positive", what, amount.Amount))
+	}
+	if len(reference) > 255 {
+		return fail(invalid(op, "reference", commerce.ErrInvalid, "reference longer than 255 characters"))
+	}
+	order, _, err := c.getOrder(ctx, op, paymentRef)
+	if err != nil {
+		return fail(err)
+	}
+	cur, err := commerce.ParseCurrency(order.PurchaseCurrency)
+	if err != nil {
+		return fail(malformed(op, err))
+	}
+	minor, err := minorOf(op, "amount", amount, cur, what+" amount")
+	if err != nil {
+		return fail(err)
+	}
+	return order, cur, minor, nil
+}
+
 // Refund refunds req.Amount of the Klarna order req.PaymentReference, with
 // the caller's idempotency key (required), req.Reference as the reference
 // that reappears in settlements, req.Reason as the description shown to the
@@ -447,27 +460,7 @@ func explained(ce *connector.Error, op, field, reason string) error {
 func (c *Client) Refund(ctx context.Context, req connector.RefundRequest, opts ...connector.CallOption) (commerce.Refund, error) {
 	const op = "Refund"
 	o := connector.ApplyCallOptions(opts)
-	if err := checkID(op, "payment_reference", req.PaymentReference); err != nil {
-		return commerce.Refund{}, err
-	}
-	if err := keyed(op, o); err != nil {
-		return commerce.Refund{}, err
-	}
-	if !req.Amount.IsPositive() {
-		return commerce.Refund{}, invalid(op, "amount", commerce.ErrInvalid, "refund amount %s must be positive", req.Amount.Amount)
-	}
-	if len(req.Reference) > 255 {
-		return commerce.Refund{}, invalid(op, "reference", commerce.ErrInvalid, "reference longer than 255 characters")
-	}
-	order, _, err := c.getOrder(ctx, op, req.PaymentReference)
-	if err != nil {
-		return commerce.Refund{}, err
-	}
-	cur, err := commerce.ParseCurrency(order.PurchaseCurrency)
-	if err != nil {
-		return commerce.Refund{}, malformed(op, err)
-	}
-	minor, err := minorOf(op, "amount", req.Amount, cur, "refund amount")
+	order, cur, minor, err := c.prepareMove(ctx, op, "refund", req.PaymentReference, req.Amount, req.Reference, o)
 	if err != nil {
 		return commerce.Refund{}, err
 	}
