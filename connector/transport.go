@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -81,8 +82,9 @@ const (
 )
 
 // RetryClassifier lets a system package read provider hints (Stripe's
-// Stripe-Should-Retry, a lock timeout) before the default policy. It must not
-// consume resp.Body.
+// Stripe-Should-Retry, a lock timeout, PayPal's PREVIOUS_REQUEST_IN_PROGRESS)
+// before the default policy. For error answers (status ≥ 400) the body is
+// buffered and the classifier may read resp.Body; for others it must not.
 type RetryClassifier func(resp *http.Response, err error) RetryDecision
 
 // TransportOption configures a Transport.
@@ -307,18 +309,25 @@ type callInfo struct {
 // request on 429 and on failures before sending; never a write without an
 // idempotency key that may have reached the server.
 func (t *Transport) Do(ctx context.Context, req *Request) (*Response, error) {
-	resp, err := t.do(ctx, req)
-	var ae *Error
-	if err != nil && errors.As(err, &ae) && ae.Kind == KindAuth && ae.Status == http.StatusUnauthorized {
+	resp, refused, err := t.do(ctx, req)
+	if refused {
 		if inv, ok := t.auth.(Invalidator); ok {
 			inv.Invalidate()
-			return t.do(ctx, req)
+			resp, _, err = t.do(ctx, req)
 		}
 	}
 	return resp, err
 }
 
-func (t *Transport) do(ctx context.Context, req *Request) (*Response, error) {
+// do sends the request once (with retries inside); refused reports that the
+// server itself answered 401, the one case where fresh credentials may help
+// — not a failure to obtain them.
+func (t *Transport) do(ctx context.Context, req *Request) (resp *Response, refused bool, err error) {
+	resp, err = t.send(ctx, req, &refused)
+	return resp, refused, err
+}
+
+func (t *Transport) send(ctx context.Context, req *Request, refused *bool) (*Response, error) {
 	op := req.Op
 	if op == "" {
 		op = req.Method
@@ -397,6 +406,7 @@ func (t *Transport) do(ctx context.Context, req *Request) (*Response, error) {
 	}
 	out.Body = b
 	if hresp.StatusCode >= 400 {
+		*refused = hresp.StatusCode == http.StatusUnauthorized
 		return nil, t.statusError(op, out)
 	}
 	return out, nil
@@ -538,7 +548,17 @@ func (t *Transport) checkRetry(ctx context.Context, resp *http.Response, err err
 	}
 	decision := RetryDefault
 	if t.classify != nil {
-		decision = t.classify(resp, err)
+		if resp != nil && resp.StatusCode >= 400 {
+			// Error bodies are small; buffer them so the classifier can
+			// read a provider's error code and the decoder still gets it.
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+			resp.Body.Close()
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+			decision = t.classify(resp, err)
+			resp.Body = io.NopCloser(bytes.NewReader(b))
+		} else {
+			decision = t.classify(resp, err)
+		}
 	}
 	switch decision {
 	case RetryNever:

@@ -401,3 +401,53 @@ func TestEscapedPathSurvives(t *testing.T) {
 		t.Errorf("an escaped ? became a query: %q", s.seen[0].URL.RawQuery)
 	}
 }
+
+func TestAuthorizeFailureIsNotRetried(t *testing.T) {
+	var calls atomic.Int32
+	auth := &failingAuth{}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) })
+	tr := newTestTransport(t, h, WithAuthorizer(auth))
+	_, err := tr.Do(t.Context(), &Request{Op: "Get", Method: "GET", Path: "x"})
+	if !errors.Is(err, ErrAuth) || calls.Load() != 0 || auth.invalidated.Load() != 0 || auth.calls.Load() != 1 {
+		t.Errorf("err %v, %d requests, %d invalidations, %d token fetches", err, calls.Load(), auth.invalidated.Load(), auth.calls.Load())
+	}
+}
+
+// failingAuth stands for a token endpoint that refuses the credentials.
+type failingAuth struct{ calls, invalidated atomic.Int32 }
+
+func (a *failingAuth) Authorize(context.Context, http.Header) error {
+	a.calls.Add(1)
+	return &Error{System: "testsys", Op: "Token", Kind: KindAuth, Status: http.StatusUnauthorized}
+}
+
+func (a *failingAuth) Invalidate() { a.invalidated.Add(1) }
+
+func TestClassifierReadsErrorBody(t *testing.T) {
+	s := &scripted{script: []int{409}}
+	var sawBody string
+	tr := newTestTransport(t, s, WithRetryClassifier(func(resp *http.Response, err error) RetryDecision {
+		if resp == nil || resp.StatusCode != http.StatusConflict {
+			return RetryDefault
+		}
+		b, _ := io.ReadAll(resp.Body)
+		sawBody = string(b)
+		return RetryIfSafe
+	}))
+	resp, err := tr.Do(t.Context(), &Request{Op: "Capture", Method: "POST", Path: "c", IdempotencyKey: "k"})
+	if err != nil || resp.Attempts != 2 || sawBody != `{"attempt":0}` {
+		t.Errorf("Do = %v, %v; classifier saw %q", resp, err, sawBody)
+	}
+	// The decoder still gets the whole body after the classifier read it.
+	s2 := &scripted{script: []int{409}}
+	tr2 := newTestTransport(t, s2, WithRetryClassifier(func(resp *http.Response, err error) RetryDecision {
+		if resp != nil {
+			io.ReadAll(resp.Body)
+		}
+		return RetryNever
+	}))
+	_, err = tr2.Do(t.Context(), &Request{Op: "Capture", Method: "POST", Path: "c", IdempotencyKey: "k"})
+	if !strings.Contains(fmt.Sprint(err), `{"attempt":0}`) {
+		t.Errorf("error lost its body: %v", err)
+	}
+}

@@ -3,6 +3,8 @@ package paypal
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 
 	"github.com/knyt/knyt/connector"
@@ -183,4 +185,31 @@ func decodeError(redact func(string) string) connector.ErrorDecoder {
 		e.Kind = kind
 		return e
 	}
+}
+
+// retryInProgress retries a 409 PREVIOUS_REQUEST_IN_PROGRESS inside the
+// call: PayPal is still applying an earlier request with the same
+// PayPal-Request-Id, so repeating it later returns that request's result.
+// Only keyed (safe) requests are retried, which every write here is.
+func retryInProgress(resp *http.Response, _ error) connector.RetryDecision {
+	if resp == nil || resp.StatusCode != http.StatusConflict {
+		return connector.RetryDefault
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return connector.RetryDefault
+	}
+	var body ErrorResponse
+	if json.Unmarshal(b, &body) != nil {
+		return connector.RetryDefault
+	}
+	if body.Name == "PREVIOUS_REQUEST_IN_PROGRESS" {
+		return connector.RetryIfSafe
+	}
+	for _, d := range body.Details {
+		if d.Issue == "PREVIOUS_REQUEST_IN_PROGRESS" {
+			return connector.RetryIfSafe
+		}
+	}
+	return connector.RetryDefault
 }

@@ -208,6 +208,7 @@ func New(clientID, secret string, opts ...Option) (*Client, error) {
 	c.tr, err = connector.NewTransport(System, cfg.baseURL, with(
 		connector.WithIdempotencyHeader("PayPal-Request-Id"),
 		connector.WithAuthorizer(c.tokens),
+		connector.WithRetryClassifier(retryInProgress),
 		connector.WithErrorDecoder(decodeError(func(s string) string { return apiRedact(s) })))...)
 	if err != nil {
 		return nil, err

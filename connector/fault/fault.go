@@ -6,6 +6,7 @@
 package fault
 
 import (
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -145,6 +146,11 @@ func (in *Injector) Wrap(next http.Handler) http.Handler {
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if f.Kind != LostAnswer {
+			// Read the body first: until it is read, the server does not
+			// notice a client that gives up, and a hang would outlive it.
+			io.Copy(io.Discard, r.Body)
 		}
 		switch f.Kind {
 		case Status:
