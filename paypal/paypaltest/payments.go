@@ -199,16 +199,7 @@ func (s *Server) authBody(a *authorization, links []link) map[string]any {
 		"supplementary_data": map[string]any{"related_ids": map[string]string{"order_id": a.orderID}},
 		"seller_protection":  map[string]any{"status": "ELIGIBLE", "dispute_categories": []string{"ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"}},
 	}
-	if a.invoiceID != "" {
-		m["invoice_id"] = a.invoiceID
-	}
-	if a.customID != "" {
-		m["custom_id"] = a.customID
-	}
-	if links != nil {
-		m["links"] = links
-	}
-	return m
+	return withRefs(m, a.invoiceID, a.customID, links)
 }
 
 func (s *Server) captureLinks(c *capture) []link {
@@ -237,16 +228,7 @@ func (s *Server) captureBody(c *capture, links []link) map[string]any {
 		"supplementary_data": map[string]any{"related_ids": map[string]string{"order_id": c.orderID, "authorization_id": c.authID}},
 		"seller_protection":  map[string]any{"status": "ELIGIBLE", "dispute_categories": []string{"ITEM_NOT_RECEIVED", "UNAUTHORIZED_TRANSACTION"}},
 	}
-	if c.invoiceID != "" {
-		m["invoice_id"] = c.invoiceID
-	}
-	if c.customID != "" {
-		m["custom_id"] = c.customID
-	}
-	if links != nil {
-		m["links"] = links
-	}
-	return m
+	return withRefs(m, c.invoiceID, c.customID, links)
 }
 
 func (s *Server) refundLinks(r *refund) []link {
@@ -274,19 +256,10 @@ func (s *Server) refundBody(r *refund, links []link) map[string]any {
 		},
 		"create_time": s.rfc3339(r.created), "update_time": s.rfc3339(r.updated),
 	}
-	if r.invoiceID != "" {
-		m["invoice_id"] = r.invoiceID
-	}
-	if r.customID != "" {
-		m["custom_id"] = r.customID
-	}
 	if r.note != "" {
 		m["note_to_payer"] = r.note
 	}
-	if links != nil {
-		m["links"] = links
-	}
-	return m
+	return withRefs(m, r.invoiceID, r.customID, links)
 }
 
 func (s *Server) renderOrder(o *order) any {
@@ -307,13 +280,7 @@ func (s *Server) renderOrder(o *order) any {
 	if refs != nil {
 		payments["refunds"] = refs
 	}
-	pu := map[string]any{"reference_id": "default", "amount": o.amount.wire(), "payments": payments}
-	if o.invoiceID != "" {
-		pu["invoice_id"] = o.invoiceID
-	}
-	if o.customID != "" {
-		pu["custom_id"] = o.customID
-	}
+	pu := withRefs(map[string]any{"reference_id": "default", "amount": o.amount.wire(), "payments": payments}, o.invoiceID, o.customID, nil)
 	return map[string]any{
 		"id": o.id, "intent": "AUTHORIZE", "status": "COMPLETED",
 		"purchase_units": []any{pu},
@@ -602,4 +569,19 @@ func (s *Server) refundCapture(c *call) reply {
 	})
 	s.addEvent("PAYMENT.CAPTURE.REFUNDED", "refund", "A "+amt.wire().Value+" "+amt.cur+" capture payment was refunded", s.refundBody(r, s.refundLinks(r)))
 	return reply{status: http.StatusCreated, render: func(p string) any { return s.renderRefund(r, p) }}
+}
+
+// withRefs adds the optional merchant references and links PayPal includes
+// only when set.
+func withRefs(m map[string]any, invoiceID, customID string, links []link) map[string]any {
+	if invoiceID != "" {
+		m["invoice_id"] = invoiceID
+	}
+	if customID != "" {
+		m["custom_id"] = customID
+	}
+	if links != nil {
+		m["links"] = links
+	}
+	return m
 }

@@ -45,38 +45,17 @@ func (s *Server) route(r *http.Request, p url.Values) (any, *apiError) {
 	case parts[1] == "payment_intents" && len(parts) == 4 && parts[3] == "cancel" && post:
 		return s.cancel(parts[2], p)
 	case parts[1] == "charges" && len(parts) == 3 && get:
-		if e := allow(p, "expand[]"); e != nil {
-			return nil, e
-		}
-		ch, ok := s.charges[parts[2]]
-		if !ok {
-			return nil, notFound("charge", "id", parts[2])
-		}
-		return ch, expandNone(p["expand[]"])
+		return retrieve(p, s.charges, "charge", "id", parts[2])
 	case parts[1] == "refunds" && len(parts) == 2 && post:
 		return s.createRefund(p)
 	case parts[1] == "refunds" && len(parts) == 2 && get:
 		return s.listRefunds(p)
 	case parts[1] == "refunds" && len(parts) == 3 && get:
-		if e := allow(p, "expand[]"); e != nil {
-			return nil, e
-		}
-		rf, ok := s.refunds[parts[2]]
-		if !ok {
-			return nil, notFound("refund", "id", parts[2])
-		}
-		return rf, expandNone(p["expand[]"])
+		return retrieve(p, s.refunds, "refund", "id", parts[2])
 	case parts[1] == "payouts" && len(parts) == 2 && get:
 		return s.listPayouts(p)
 	case parts[1] == "payouts" && len(parts) == 3 && get:
-		if e := allow(p, "expand[]"); e != nil {
-			return nil, e
-		}
-		po, ok := s.payouts[parts[2]]
-		if !ok {
-			return nil, notFound("payout", "payout", parts[2])
-		}
-		return po, expandNone(p["expand[]"])
+		return retrieve(p, s.payouts, "payout", "payout", parts[2])
 	case parts[1] == "balance_transactions" && len(parts) == 2 && get:
 		return s.listBalanceTransactions(p)
 	case parts[1] == "balance_transactions" && len(parts) == 3 && get:
@@ -99,6 +78,22 @@ func unrecognized(r *http.Request) *apiError {
 
 // allow refuses parameters outside the endpoint's list, as Stripe does.
 // A name ending in "[" allows every key under it (metadata[…]).
+// retrieve answers GET /v1/{objects}/{id} for objects that expand nothing,
+// with Stripe's resource_missing error naming param when id is unknown.
+func retrieve[T any](p url.Values, objects map[string]*T, kind, param, id string) (any, *apiError) {
+	if e := allow(p, "expand[]"); e != nil {
+		return nil, e
+	}
+	obj, ok := objects[id]
+	if !ok {
+		return nil, notFound(kind, param, id)
+	}
+	if e := expandNone(p["expand[]"]); e != nil {
+		return nil, e
+	}
+	return obj, nil
+}
+
 func allow(p url.Values, names ...string) *apiError {
 	for k := range p {
 		ok := false
