@@ -324,19 +324,29 @@ type moneyJSON struct {
 	Currency string          `json:"currency"`
 }
 
-// MarshalJSON encodes {"amount":"12.50","currency":"SEK"}.
+// MarshalJSON encodes {"amount":"12.50","currency":"SEK"}. The zero Money
+// (no currency, no amount: "not given") encodes as null; an amount without a
+// currency is an error.
 func (m Money) MarshalJSON() ([]byte, error) {
 	if m.Currency.IsZero() {
-		return nil, fmt.Errorf("commerce: marshal money: %w", ErrUnknownCurrency)
+		if m.Amount.IsZero() {
+			return []byte("null"), nil
+		}
+		return nil, fmt.Errorf("commerce: marshal money %s without a currency: %w", m.Amount, ErrUnknownCurrency)
 	}
 	return fmt.Appendf(nil, `{"amount":%q,"currency":%q}`, m.amountString(), m.Currency.code), nil
 }
 
-// UnmarshalJSON decodes {"amount":"12.50","currency":"SEK"}. A JSON number
+// UnmarshalJSON decodes {"amount":"12.50","currency":"SEK"}, and null as the
+// zero Money. A JSON number
 // is accepted for the amount too, read from its literal text, never through
 // float64. Exactness is not required here; the entity's Validate checks it
 // where it matters.
 func (m *Money) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*m = Money{}
+		return nil
+	}
 	var w moneyJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -299,8 +299,11 @@ func TestMoneyJSON(t *testing.T) {
 	if got, want := string(b), `{"amount":"79.992","currency":"SEK"}`; got != want {
 		t.Errorf("Marshal sub-minor = %s, want %s", got, want)
 	}
-	if _, err := json.Marshal(Money{}); err == nil {
-		t.Error("Marshal of zero Money succeeded")
+	if b, err := json.Marshal(Money{}); err != nil || string(b) != "null" {
+		t.Errorf("Marshal of zero Money = %s, %v; want null", b, err)
+	}
+	if _, err := json.Marshal(Money{Amount: d("1")}); !errors.Is(err, ErrUnknownCurrency) {
+		t.Errorf("Marshal of an amount without currency = %v", err)
 	}
 
 	tests := []struct {
@@ -318,6 +321,7 @@ func TestMoneyJSON(t *testing.T) {
 		{`{"amount":"1","currency":"SEK","x":1}`, Money{}, ErrInvalid},
 		{`{"amount":true,"currency":"SEK"}`, Money{}, ErrInvalid},
 		{`"12.50 SEK"`, Money{}, ErrInvalid},
+		{`null`, Money{}, nil},
 	}
 	for _, tt := range tests {
 		var got Money

@@ -83,6 +83,9 @@ func BAS2026() AccountPlan {
 		"1686": {Name: "Fordringar för kontokort och kuponger"},
 		"1930": {Name: "Företagskonto"},
 		"1980": {Name: "Valutakonton"},
+		// 2421 is not in the reference; reconcile books unredeemed gift
+		// cards there by default. Name as in the BAS chart (unverified).
+		"2421": {Name: "Ej inlösta presentkort"},
 		"2610": {Name: "Utgående moms, 25 %"},
 		"2611": {Name: "Utgående moms på försäljning inom Sverige, 25 %"},
 		"2614": {Name: "Utgående moms omvänd betalningsskyldighet, 25 %"},
