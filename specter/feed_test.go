@@ -219,6 +219,9 @@ func TestBatchLeftOpen(t *testing.T) {
 	if again.Cursor != first.Cursor {
 		t.Errorf("re-read cursor %q, want the open batch %q", again.Cursor, first.Cursor)
 	}
+	if !again.More {
+		t.Error("the recovered batch says nothing more is waiting, but a change arrived after it was taken")
+	}
 	if diff := cmp.Diff(first.Items, again.Items, ignoreObserved); diff != "" {
 		t.Errorf("the open batch came back different (-first +again):\n%s", diff)
 	}

@@ -158,7 +158,9 @@ func (f *queueFeed[T]) Next(ctx context.Context, after connector.Cursor) (connec
 			}
 			return connector.Batch[T]{Cursor: after}, nil
 		}
-		return connector.Batch[T]{Items: items, Cursor: connector.Cursor(batch), More: more}, nil
+		// A recovered batch holds what was queued when it was first taken;
+		// changes queued since wait behind it, so say more is waiting.
+		return connector.Batch[T]{Items: items, Cursor: connector.Cursor(batch), More: more || recovered}, nil
 	}
 	return connector.Batch[T]{Cursor: after}, connector.NewError(System, f.op, connector.KindTemporary, "queue %s kept reporting an open batch", f.q)
 }
