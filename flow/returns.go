@@ -1,0 +1,366 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/knyt/knyt/commerce"
+	"github.com/knyt/knyt/connector"
+)
+
+// returnPayload is the journalled input of a return's steps.
+type returnPayload struct {
+	Return commerce.Return `json:"return"`
+	// Quantities are the units of each order line (by index) returned;
+	// Payment the frozen refund. Both are set on the refund step.
+	Quantities map[int]int   `json:"quantities,omitempty"`
+	Payment    *paymentPlan  `json:"payment,omitempty"`
+	Credit     *commerce.Ref `json:"credit,omitempty"` // the credit invoice, once made
+}
+
+// ReturnStepKey is the journal key of a step of a return's chain
+// (action "credit" or "refund").
+func ReturnStepKey(shop, returnID, action string) string {
+	return "return:" + shop + ":" + returnID + ":" + action
+}
+
+// intakeReturns journals the returns whose status starts the chain.
+func (e *Engine) intakeReturns(ctx context.Context, s *shopRT, returns []commerce.Return) ([]Step, error) {
+	var run []Step
+	for _, r := range returns {
+		if !slices.Contains(s.cfg.Returns.Trigger, string(r.Status)) {
+			continue
+		}
+		if err := r.Validate(); err != nil {
+			e.counters.add(KindReturnCredit, func(c *Counters) { c.Skipped++ })
+			e.log.LogAttrs(ctx, levelWarn, "flow: invalid return ignored", attrShop(s), attrErr(err))
+			continue
+		}
+		var st Step
+		var pending bool
+		var err error
+		switch {
+		case s.cfg.Returns.Credit == "erp":
+			st, err = e.newStep(ReturnStepKey(s.cfg.ID, r.ID, "credit"), KindReturnCredit, r.OrderNumber, s.cfg.ID, returnPayload{Return: r})
+			if err == nil {
+				st, pending, err = e.enqueue(ctx, st)
+			}
+		case s.cfg.Returns.Refund == "provider":
+			st, pending, err = e.enqueueRefund(ctx, s, r, nil)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if pending {
+			run = append(run, st)
+		}
+	}
+	return run, nil
+}
+
+func returnReason(r *commerce.Return) string {
+	var rs []string
+	for _, l := range r.Lines {
+		if l.Reason != "" && !slices.Contains(rs, l.Reason) {
+			rs = append(rs, l.Reason)
+		}
+	}
+	return strings.Join(rs, "; ")
+}
+
+func (e *Engine) handleReturnCredit(ctx context.Context, st *Step) (commerce.Ref, error) {
+	s, err := e.shopOf(st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	p, err := decodePayload[returnPayload](st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	r := p.Return
+	req := connector.CreditRequest{OrderNumber: r.OrderNumber, Return: &r, Reason: returnReason(&r)}
+	if err := runHooks(ctx, e, ShopToERP, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
+		return commerce.Ref{}, err
+	}
+	res, err := e.erp.(connector.CreditSink).CreateCreditInvoice(ctx, req, connector.WithIdempotencyKey(st.IdempotencyKey))
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	if s.cfg.Returns.Refund == "provider" {
+		// The refund follows the credit invoice; it runs with the next
+		// pass over due steps.
+		if _, _, err := e.enqueueRefund(ctx, s, r, &res.Ref); err != nil {
+			return commerce.Ref{}, err
+		}
+	}
+	return res.Ref, nil
+}
+
+// enqueueRefund journals a return's refund with its amount frozen: each
+// returned line's cumulative share of what the buyer paid for it, less what
+// earlier returns of the order refunded, so returns of single units add up
+// to the line exactly. Shipping is not refunded for returned goods.
+func (e *Engine) enqueueRefund(ctx context.Context, s *shopRT, r commerce.Return, credit *commerce.Ref) (Step, bool, error) {
+	key := ReturnStepKey(s.cfg.ID, r.ID, "refund")
+	unlock := e.locks.lock("order:" + r.OrderNumber)
+	defer unlock()
+	if st, ok, err := e.store.Step(ctx, key); err != nil || ok {
+		return st, ok && st.State == StepPending, err
+	}
+	p := returnPayload{Return: r, Credit: credit}
+	o, known, err := e.loadOrder(ctx, s.cfg.ID, r.OrderNumber)
+	if err != nil {
+		return Step{}, false, err
+	}
+	if !known {
+		p.Payment = &paymentPlan{Skip: "order " + r.OrderNumber + " was not transferred by this engine"}
+	} else if p.Quantities, p.Payment, err = e.planRefund(ctx, &o, &r); err != nil {
+		return Step{}, false, err
+	}
+	st, err := e.newStep(key, KindReturnRefund, r.OrderNumber, s.cfg.ID, p)
+	if err != nil {
+		return Step{}, false, err
+	}
+	return e.enqueue(ctx, st)
+}
+
+func (e *Engine) planRefund(ctx context.Context, o *commerce.Order, r *commerce.Return) (map[int]int, *paymentPlan, error) {
+	plan := e.planPayment(o)
+	if _, ok := capturePayment(o); ok {
+		plan.Skip = "" // a payment captured at checkout is refunded all the same
+	}
+	if plan.Skip != "" {
+		return nil, &plan, nil
+	}
+	prevQty := map[int]int{}
+	steps, err := e.store.Steps(ctx, StepFilter{Subject: o.Number, Kind: KindReturnRefund})
+	if err != nil {
+		return nil, nil, err
+	}
+	prevAmount := commerce.Zero(o.Currency)
+	for _, st := range steps {
+		if st.State == StepDiscarded {
+			continue
+		}
+		p, err := decodePayload[returnPayload](&st)
+		if err != nil || p.Payment == nil || p.Payment.Skip != "" {
+			continue
+		}
+		for i, q := range p.Quantities {
+			prevQty[i] += q
+		}
+		if prevAmount, err = prevAmount.Add(p.Payment.Amount); err != nil {
+			return nil, nil, err
+		}
+	}
+	qty := map[int]int{}
+	for _, rl := range r.Lines {
+		q := rl.Quantity
+		for i, l := range o.Lines {
+			if q == 0 {
+				break
+			}
+			if (rl.LineID != "" && l.ID == rl.LineID) || (rl.LineID == "" && strings.EqualFold(l.SKU, rl.SKU)) {
+				n := min(q, l.Quantity-prevQty[i]-qty[i])
+				if n > 0 {
+					qty[i] += n
+					q -= n
+				}
+			}
+		}
+	}
+	amount := commerce.Zero(o.Currency)
+	for i, l := range o.Lines {
+		k := qty[i]
+		if k == 0 {
+			continue
+		}
+		g, err := lineGross(o, l)
+		if err != nil {
+			return nil, nil, err
+		}
+		part, err := shareOf(g, prevQty[i]+k, l.Quantity).Sub(shareOf(g, prevQty[i], l.Quantity))
+		if err != nil {
+			return nil, nil, err
+		}
+		if amount, err = amount.Add(part); err != nil {
+			return nil, nil, err
+		}
+		rl := l
+		rl.Quantity = k
+		rl.UnitPrice = part // the refunded amount of the line, carried to RefundLine
+		plan.Lines = append(plan.Lines, rl)
+	}
+	plan.Amount = amount
+	if plan.Cumulative, err = prevAmount.Add(amount); err != nil {
+		return nil, nil, err
+	}
+	if !amount.IsPositive() {
+		plan.Skip = "nothing left to refund for this return"
+	}
+	return qty, &plan, nil
+}
+
+func (e *Engine) handleReturnRefund(ctx context.Context, st *Step) (commerce.Ref, error) {
+	s, err := e.shopOf(st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	p, err := decodePayload[returnPayload](st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	if p.Payment == nil {
+		return commerce.Ref{}, deadf("the refund has no plan")
+	}
+	plan := *p.Payment
+	if plan.Skip != "" {
+		return commerce.Ref{}, Skip(plan.Skip)
+	}
+	if ref, done, err := e.store.Ref(ctx, MapKey{Kind: mapReturnRefunded, Key: p.Return.ID, System: s.sys.System(), Account: s.cfg.ID}); err != nil {
+		return commerce.Ref{}, err
+	} else if done {
+		return commerce.Ref{}, Skip("refunded in the shop (" + ref.ID + ")")
+	}
+	pr := e.providerNamed(plan.Provider)
+	if pr == nil {
+		return commerce.Ref{}, deadf("no payment provider is configured for %s", plan.Provider)
+	}
+	rf, ok := pr.sys.(connector.Refunder)
+	if !ok {
+		return commerce.Ref{}, deadf("provider %s cannot refund", plan.Provider)
+	}
+	if err := e.capturedEnough(ctx, s, p.Return.OrderNumber, plan); err != nil {
+		return commerce.Ref{}, err
+	}
+	req := connector.RefundRequest{PaymentReference: plan.Reference, OrderNumber: p.Return.OrderNumber, Amount: plan.Amount,
+		Reason: returnReason(&p.Return), Reference: p.Return.ID}
+	if c, ok, err := e.store.Ref(ctx, MapKey{Kind: mapCapture, Key: p.Return.OrderNumber, System: pr.sys.System(), Account: pr.sys.Account()}); err != nil {
+		return commerce.Ref{}, err
+	} else if ok {
+		req.CaptureID = c.ID
+	}
+	for _, l := range plan.Lines {
+		req.Lines = append(req.Lines, commerce.RefundLine{LineID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Amount: l.UnitPrice})
+	}
+	if err := runHooks(ctx, e, ToProvider, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
+		return commerce.Ref{}, err
+	}
+	refund, err := rf.Refund(ctx, req, connector.WithIdempotencyKey(st.IdempotencyKey))
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	ref := commerce.Ref{System: pr.sys.System(), Account: pr.sys.Account(), ID: refund.ID}
+	if p.Credit != nil && refund.ID != "" {
+		// For reconcile: the refund in the payout matches this credit
+		// invoice.
+		if err := e.store.SetRef(ctx, MapKey{Kind: mapRefundCredit, Key: refund.ID, System: ref.System, Account: ref.Account}, *p.Credit); err != nil {
+			return commerce.Ref{}, err
+		}
+	}
+	return ref, nil
+}
+
+// capturedEnough asks for a retry while the money to refund is not yet
+// captured: a capture of the order is pending, or, where the engine
+// captures on delivery, less is captured than the refunds come to (the
+// delivery of the returned goods has not been processed yet).
+func (e *Engine) capturedEnough(ctx context.Context, s *shopRT, number string, plan paymentPlan) error {
+	if plan.Sale {
+		return nil
+	}
+	steps, err := e.store.Steps(ctx, StepFilter{Subject: number, Kind: KindCapture})
+	if err != nil {
+		return err
+	}
+	captured := commerce.Zero(plan.Amount.Currency)
+	for _, st := range steps {
+		if st.State == StepPending {
+			return &retryError{err: fmt.Errorf("capture %s of the order has not run yet", st.Key)}
+		}
+		var p eventPayload
+		if st.State != StepDone || json.Unmarshal(st.Payload, &p) != nil || p.Payment == nil || p.Payment.Skip != "" {
+			continue
+		}
+		if captured, err = captured.Add(p.Payment.Amount); err != nil {
+			return err
+		}
+	}
+	capturing := false
+	for _, actions := range s.cfg.Status {
+		capturing = capturing || slices.Contains(actions, ActionCapture)
+	}
+	if !capturing {
+		return nil
+	}
+	if c, err := captured.Cmp(plan.Cumulative); err == nil && c < 0 {
+		return &retryError{err: fmt.Errorf("%s captured of order %s, the refunds come to %s: waiting for the capture", captured, number, plan.Cumulative)}
+	}
+	return nil
+}
+
+// intakeRefunds records refunds made in the shop: a refund of a return
+// stops the engine from refunding that return at the provider; a refund
+// without a return (goodwill, a cancelled line) gets its own credit
+// invoice.
+func (e *Engine) intakeRefunds(ctx context.Context, s *shopRT, refunds []commerce.Refund) ([]Step, error) {
+	_, hasReturns := s.sys.(connector.ReturnSource)
+	var run []Step
+	for _, r := range refunds {
+		if r.ID == "" {
+			continue
+		}
+		if r.ReturnID != "" {
+			k := MapKey{Kind: mapReturnRefunded, Key: r.ReturnID, System: s.sys.System(), Account: s.cfg.ID}
+			if err := e.store.SetRef(ctx, k, commerce.Ref{System: s.sys.System(), Account: s.cfg.ID, ID: r.ID}); err != nil {
+				return nil, err
+			}
+			if hasReturns {
+				continue
+			}
+		}
+		if s.cfg.Returns.Credit != "erp" {
+			continue
+		}
+		st, err := e.newStep("refund:"+s.cfg.ID+":"+r.ID+":credit", KindRefundCredit, r.OrderNumber, s.cfg.ID, r)
+		if err != nil {
+			return nil, err
+		}
+		got, pending, err := e.enqueue(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if pending {
+			run = append(run, got)
+		}
+	}
+	return run, nil
+}
+
+func (e *Engine) handleRefundCredit(ctx context.Context, st *Step) (commerce.Ref, error) {
+	s, err := e.shopOf(st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	r, err := decodePayload[commerce.Refund](st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	req := connector.CreditRequest{OrderNumber: r.OrderNumber, Refund: &r, Reason: r.Reason}
+	if err := runHooks(ctx, e, ShopToERP, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
+		return commerce.Ref{}, err
+	}
+	res, err := e.erp.(connector.CreditSink).CreateCreditInvoice(ctx, req, connector.WithIdempotencyKey(st.IdempotencyKey))
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	if err := e.store.SetRef(ctx, MapKey{Kind: mapRefundCredit, Key: r.ID, System: s.sys.System(), Account: s.cfg.ID}, res.Ref); err != nil {
+		return commerce.Ref{}, err
+	}
+	return res.Ref, nil
+}

@@ -1,0 +1,178 @@
+package shopify_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/knyt/knyt/commerce"
+	"github.com/knyt/knyt/connector"
+	"github.com/knyt/knyt/shopify"
+	"github.com/knyt/knyt/shopify/shopifytest"
+)
+
+// Point a client at a fake shop and upsert a product; upserting it again
+// updates it instead of creating a second one.
+func Example() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	p := commerce.Product{
+		Title:  "Ullsocka",
+		Status: commerce.ProductActive,
+		Variants: []commerce.Variant{
+			{SKU: "SOCK-1", Price: commerce.FromMinor(8900, commerce.SEK), Active: true},
+		},
+	}
+	for range 2 {
+		res, err := c.UpsertProducts(ctx, []commerce.Product{p})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(res[0].Key, "created:", res[0].Created)
+	}
+	got, err := c.ProductBySKU(ctx, "SOCK-1")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(got.Title, got.Variants[0].Price)
+	// Output:
+	// SOCK-1 created: true
+	// SOCK-1 created: false
+	// Ullsocka 89.00 SEK
+}
+
+// Read new orders with the order feed and store the cursor after each
+// batch; Drain does both.
+func ExampleClient_Orders() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	for _, name := range []string{"#1001", "#1002"} {
+		if _, err := srv.AddOrder(shopifytest.Order{
+			Name:          name,
+			TaxesIncluded: true,
+			Lines:         []shopifytest.LineItem{{SKU: "SOCK-1", Title: "Ullsocka", Quantity: 2, UnitPrice: "89.00", TaxLines: []shopifytest.TaxLine{{Title: "Moms", Rate: "0.25", Amount: "35.60"}}}},
+			Transactions:  []shopifytest.Transaction{{Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "178.00"}},
+		}); err != nil {
+			panic(err)
+		}
+	}
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	_, err = connector.Drain(context.Background(), c.Orders(), "", func(_ context.Context, orders []commerce.Order) error {
+		for _, o := range orders {
+			fmt.Println(o.Number, o.Lines[0].SKU, o.Totals.Total, o.Totals.Tax, o.FinancialStatus)
+		}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Output:
+	// #1001 SOCK-1 178.00 SEK 35.60 SEK authorized
+	// #1002 SOCK-1 178.00 SEK 35.60 SEK authorized
+}
+
+// Authenticate an app from the Dev Dashboard with the client credentials
+// grant; the token is fetched on first use and renewed before it expires.
+func ExampleNewClientCredentials() {
+	srv := shopifytest.NewServer(shopifytest.WithClientCredentials("app-id", "app-secret"))
+	defer srv.Close()
+
+	c, err := shopify.New(srv.Shop(), shopify.NewClientCredentials("app-id", "app-secret"),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(c.Ping(context.Background()))
+	// Output: <nil>
+}
+
+// Verify a webhook's signature against the raw body.
+func ExampleVerifyWebhook() {
+	body := []byte(`"my secret message"`)
+	fmt.Println(shopify.VerifyWebhook([]byte("hush"), body, "hMTq0K2x7oyOjoBwGYeTj5oxfnaVYXzbanUG9aajpKI="))
+	err := shopify.VerifyWebhook([]byte("hush"), []byte(`"tampered"`), "hMTq0K2x7oyOjoBwGYeTj5oxfnaVYXzbanUG9aajpKI=")
+	fmt.Println(errors.Is(err, connector.ErrWebhookSignature))
+	// Output:
+	// <nil>
+	// true
+}
+
+// Receive webhooks in an http.Handler: verify, answer 401 to forgeries,
+// and hand the event on for deduplication by its id.
+func ExampleWebhookDecoder() {
+	dec := &shopify.WebhookDecoder{Secrets: [][]byte{[]byte("test-client-secret")}}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ev, err := dec.DecodeWebhook(r)
+		switch {
+		case errors.Is(err, connector.ErrWebhookSignature):
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		case err != nil:
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		fmt.Println(ev.Topic, ev.Account, ev.ID, ev.ObjectID)
+	})
+
+	body := `{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/Order/820982911946154508","name":"#9999","currency":"SEK","total_price":"199.00","updated_at":"2026-10-01T12:00:00+02:00"}`
+	r := httptest.NewRequest(http.MethodPost, "/webhooks", strings.NewReader(body))
+	r.Header.Set("X-Shopify-Hmac-Sha256", "FB8SUL7j7NOoyMBWhM4c0v/mzuxwDsfKZbAlR3ZavDI=")
+	r.Header.Set("X-Shopify-Topic", "orders/updated")
+	r.Header.Set("X-Shopify-Shop-Domain", "knyt-test.myshopify.com")
+	r.Header.Set("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+	w := httptest.NewRecorder()
+	handler.ServeHTTP(w, r)
+	fmt.Println(w.Code)
+	// Output:
+	// orders/updated knyt-test.myshopify.com b54557e4-bdd9-4b37-8a5f-bf7d70bcd043 gid://shopify/Order/820982911946154508
+	// 200
+}
+
+// Export the whole catalogue with a bulk operation, streaming product by
+// product, and keep the checkpoint to resume after a crash.
+func ExampleClient_ExportProducts() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	for i := range 3 {
+		if _, err := srv.AddProduct(shopifytest.Product{Title: fmt.Sprintf("Vara %d", i),
+			Variants: []shopifytest.Variant{{SKU: fmt.Sprintf("SKU-%d", i), Price: "10.00"}}}); err != nil {
+			panic(err)
+		}
+	}
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()), shopify.WithBulkPollInterval(10*time.Millisecond))
+	if err != nil {
+		panic(err)
+	}
+	var checkpoint shopify.ExportCheckpoint // store it somewhere durable
+	cp, err := c.ExportProducts(context.Background(), shopify.ExportOptions{
+		Progress: func(p shopify.ExportProgress) { checkpoint = p.Checkpoint },
+	}, func(_ context.Context, p commerce.Product) error {
+		fmt.Println(p.Title, p.Variants[0].SKU)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(cp.Products, "products,", cp.Variants, "variants;", checkpoint == cp)
+	// Output:
+	// Vara 0 SKU-0
+	// Vara 1 SKU-1
+	// Vara 2 SKU-2
+	// 3 products, 3 variants; true
+}

@@ -1,0 +1,184 @@
+package shopify
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/knyt/knyt/connector"
+)
+
+// watermark is the state behind a feed cursor. A feed reads a window of
+// objects updated at or after Since, sorted by (updated_at, id), paging
+// through it with Shopify's own cursor (After). When a window is exhausted
+// the next one starts at the second of the newest object delivered, so
+// objects updated in that second are read again; those already delivered
+// (Seen) are skipped, so equal timestamps neither repeat nor — as a plain
+// (time, id) watermark would allow — hide an object updated later in the
+// same second with a smaller id. Seen is bounded: past seenLimit objects in
+// one second, the id tiebreak (LastID) takes over.
+type watermark struct {
+	Since    string   `json:"s,omitempty"` // RFC 3339, whole seconds
+	After    string   `json:"a,omitempty"` // Shopify cursor within the window
+	LastAt   string   `json:"t,omitempty"` // RFC 3339 with sub-seconds, as Shopify sent it
+	LastID   string   `json:"i,omitempty"` // the largest id delivered in LastAt's second
+	Seen     []string `json:"n,omitempty"` // ids delivered in LastAt's second
+	Overflow bool     `json:"o,omitempty"` // Seen hit seenLimit
+}
+
+// seenLimit bounds the ids a cursor remembers for one second.
+const seenLimit = 200
+
+func (w watermark) cursor() connector.Cursor {
+	if w.Since == "" && w.After == "" && w.LastAt == "" {
+		return ""
+	}
+	b, _ := json.Marshal(w)
+	return connector.Cursor("w1." + base64.RawURLEncoding.EncodeToString(b))
+}
+
+func parseWatermark(c connector.Cursor) (watermark, error) {
+	var w watermark
+	if c == "" {
+		return w, nil
+	}
+	s := string(c)
+	if len(s) < 3 || s[:3] != "w1." {
+		return w, badCursor(c)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s[3:])
+	if err != nil || json.Unmarshal(b, &w) != nil {
+		return w, badCursor(c)
+	}
+	if w.LastAt != "" {
+		if _, err := time.Parse(time.RFC3339Nano, w.LastAt); err != nil {
+			return w, badCursor(c)
+		}
+	}
+	return w, nil
+}
+
+func badCursor(c connector.Cursor) error {
+	return &connector.Error{System: systemName, Op: "Feed", Kind: connector.KindValidation, Field: "cursor", Message: "not a cursor of this feed"}
+}
+
+// lastSecond is the second of the newest delivered object.
+func (w watermark) lastSecond() time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, w.LastAt)
+	return t.Truncate(time.Second)
+}
+
+// fresh reports whether (at, id) has not been delivered yet.
+func (w watermark) fresh(at time.Time, id string) bool {
+	if w.LastAt == "" {
+		return true
+	}
+	sec, last := at.Truncate(time.Second), w.lastSecond()
+	switch {
+	case sec.After(last):
+		return true
+	case sec.Before(last):
+		return false
+	case slices.Contains(w.Seen, id):
+		return false
+	case w.Overflow:
+		return compareIDs(id, w.LastID) > 0
+	}
+	return true
+}
+
+// deliver records (at, id) as delivered.
+func (w *watermark) deliver(at time.Time, id string) {
+	last, _ := time.Parse(time.RFC3339Nano, w.LastAt)
+	if w.LastAt == "" || at.Truncate(time.Second).After(last.Truncate(time.Second)) {
+		w.Seen, w.Overflow, w.LastID = nil, false, ""
+	}
+	if w.LastAt == "" || at.After(last) {
+		w.LastAt = at.UTC().Format(time.RFC3339Nano)
+	}
+	if w.LastID == "" || compareIDs(id, w.LastID) > 0 {
+		w.LastID = id
+	}
+	if len(w.Seen) < seenLimit {
+		w.Seen = append(w.Seen, id)
+	} else {
+		w.Overflow = true
+	}
+}
+
+// sinceTime is the window's start (zero at the beginning).
+func (w watermark) sinceTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, w.Since)
+	return t
+}
+
+// query is the search filter of the window.
+func (w watermark) query() string {
+	if w.Since == "" {
+		return ""
+	}
+	return "updated_at:>=" + searchValue(w.Since)
+}
+
+// pageOf is one page of a feed's root connection.
+type pageOf[W any] struct {
+	nodes []W
+	info  pageInfo
+}
+
+// watermarkFeed is a connector.Feed over a Shopify connection sorted by
+// UPDATED_AT. fetch reads one page; key tells a node's time and id; mapAll
+// maps the nodes to deliver (it may read more, e.g. refund details); since
+// is the window's start, for feeds of things nested in the nodes.
+type watermarkFeed[T, W any] struct {
+	fetch  func(ctx context.Context, query, after string) (pageOf[W], error)
+	key    func(W) (time.Time, string)
+	mapAll func(ctx context.Context, since time.Time, nodes []W) ([]T, error)
+}
+
+// Next reads the page after the cursor.
+func (f *watermarkFeed[T, W]) Next(ctx context.Context, after connector.Cursor) (connector.Batch[T], error) {
+	w, err := parseWatermark(after)
+	if err != nil {
+		return connector.Batch[T]{}, err
+	}
+	page, err := f.fetch(ctx, w.query(), w.After)
+	if err != nil {
+		return connector.Batch[T]{}, err
+	}
+	next := w
+	var keep []W
+	for _, n := range page.nodes {
+		at, id := f.key(n)
+		if !next.fresh(at, id) {
+			continue
+		}
+		keep = append(keep, n)
+		next.deliver(at, id)
+	}
+	items, err := f.mapAll(ctx, w.sinceTime(), keep)
+	if err != nil {
+		return connector.Batch[T]{}, err
+	}
+	more := page.info.HasNextPage && page.info.EndCursor != ""
+	if more {
+		next.After = page.info.EndCursor
+	} else {
+		next.After = ""
+		if next.LastAt != "" {
+			next.Since = next.lastSecond().UTC().Format(time.RFC3339)
+		}
+	}
+	return connector.Batch[T]{Items: items, Cursor: next.cursor(), More: more}, nil
+}
+
+// Commit does nothing: the cursor is the feed's whole state.
+func (f *watermarkFeed[T, W]) Commit(context.Context, connector.Cursor) error { return nil }
+
+// CursorAt returns a feed cursor that starts at objects updated at or after
+// t, for starting a feed somewhere other than the beginning.
+func CursorAt(t time.Time) connector.Cursor {
+	return watermark{Since: t.UTC().Truncate(time.Second).Format(time.RFC3339)}.cursor()
+}
