@@ -15,6 +15,7 @@ const (
 	ProductActive   ProductStatus = "active"
 	ProductDraft    ProductStatus = "draft"
 	ProductArchived ProductStatus = "archived"
+	ProductUnlisted ProductStatus = "unlisted" // sold, but hidden from listings and search
 )
 
 // Product is a product with its variants. Variants are matched across

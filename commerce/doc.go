@@ -36,8 +36,8 @@
 // # Sign conventions
 //
 // Payments and payouts are seen from the merchant: money in is positive. A
-// [Transaction]'s Fee is a positive cost excluding VAT and FeeVAT the VAT on
-// it; Net = Amount − Fee − FeeVAT is what the row adds to its payout, and a
+// [Transaction]'s Fee is a cost excluding VAT (negative when a fee is given
+// back) and FeeVAT the VAT on it; Net = Amount − Fee − FeeVAT is what the row adds to its payout, and a
 // payout's transactions sum to its amount ([Payout.Difference]). Vouchers
 // post debits positive and credits negative and balance to exactly zero.
 //

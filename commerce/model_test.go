@@ -332,6 +332,10 @@ func TestPayoutSumsAndSigns(t *testing.T) {
 	if diff := cmp.Diff([]string{"net"}, fieldsOf(bad.Validate())); diff != "" {
 		t.Errorf("net check (-want +got):\n%s", diff)
 	}
+	feeBack := tx(TxFeeRefund, "0", "-2.00", "-0.50", "2.50")
+	if err := feeBack.Validate(); err != nil {
+		t.Errorf("a fee given back: %v", err)
+	}
 	unknown := tx("mystery", "1", "0", "0", "1")
 	if diff := cmp.Diff([]string{"kind"}, fieldsOf(unknown.Validate())); diff != "" {
 		t.Errorf("kind check (-want +got):\n%s", diff)

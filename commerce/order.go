@@ -20,6 +20,7 @@ const (
 	FinancialPartiallyRefunded FinancialStatus = "partially_refunded"
 	FinancialRefunded          FinancialStatus = "refunded"
 	FinancialVoided            FinancialStatus = "voided"
+	FinancialExpired           FinancialStatus = "expired" // the authorization lapsed uncaptured
 )
 
 // FulfillmentStatus is an order's delivery state.

@@ -247,11 +247,12 @@ const (
 // Transaction is one row a payout settles.
 //
 // Sign convention, merchant view: Amount is positive for money in (a sale, a
-// release, a fee refund) and negative for money out (a refund, a chargeback,
-// a holdback). Fee is a positive cost excluding VAT, FeeVAT the VAT on it
-// (zero when the provider charges none, e.g. reverse charge). Net is what the
-// row adds to the payout: Amount − Fee − FeeVAT. A pure fee row has a zero
-// Amount and its cost in Fee.
+// release) and negative for money out (a refund, a chargeback, a holdback).
+// Fee is the provider's fee excluding VAT as a cost: positive when charged,
+// negative when given back (a fee refund, a fee returned with a refund).
+// FeeVAT is the VAT on it with the same sign (zero when the provider charges
+// none, e.g. reverse charge). Net is what the row adds to the payout:
+// Amount − Fee − FeeVAT. A pure fee row has a zero Amount and its cost in Fee.
 type Transaction struct {
 	ID                string           `json:"id"`
 	PayoutID          string           `json:"payout_id,omitempty"`
@@ -302,8 +303,8 @@ func (t *Transaction) ComputeNet() (Money, error) {
 	return net, nil
 }
 
-// Validate checks kind, exact amounts in one currency, a non-negative fee,
-// and that Net = Amount − Fee − FeeVAT.
+// Validate checks kind, exact amounts in one currency, and that
+// Net = Amount − Fee − FeeVAT.
 func (t *Transaction) Validate() error {
 	var v validator
 	if t.ID == "" {
