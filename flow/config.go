@@ -280,7 +280,7 @@ var envName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
 var financialStatuses = []string{"any", string(commerce.FinancialPending), string(commerce.FinancialAuthorized),
 	string(commerce.FinancialPartiallyPaid), string(commerce.FinancialPaid), string(commerce.FinancialPartiallyRefunded),
-	string(commerce.FinancialRefunded), string(commerce.FinancialVoided)}
+	string(commerce.FinancialRefunded), string(commerce.FinancialVoided), string(commerce.FinancialExpired)}
 
 var returnStatuses = []string{string(commerce.ReturnRequested), string(commerce.ReturnOpen), string(commerce.ReturnClosed)}
 

@@ -56,6 +56,9 @@ type Client struct {
 	// captureKeys remembers which capture each idempotency key produced
 	// (key → OrderTransaction GID).
 	captureKeys sync.Map
+
+	// fulfilKeys remembers Fulfill calls by idempotency key.
+	fulfilKeys keyMemory
 }
 
 type config struct {

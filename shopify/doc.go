@@ -65,7 +65,11 @@
 //   - PayoutSource: Shopify Payments payouts and balance transactions.
 //
 // Feeds are watermark feeds: the cursor is the state and Commit does
-// nothing. Items Shopify sends that the model refuses (a variant without
+// nothing. Shopify's updatedAt has whole seconds, so the cursor remembers
+// a digest of each object delivered in the newest second: re-reading that
+// second skips what is unchanged and delivers an object changed again
+// within the same second. Cursors are opaque base64url text, safe to
+// store; cursors written by earlier versions are still accepted. Items Shopify sends that the model refuses (a variant without
 // SKU, an amount with more decimals than its currency, an unknown enum
 // value) fail the feed with a KindValidation error unless
 // WithInvalidHandler decides to skip them.

@@ -106,6 +106,7 @@ var (
 	docOrderByName            = mustDocument("order_by_name.graphql")
 	docOrderTransactions      = mustDocument("order_transactions.graphql")
 	docFulfillmentOrders      = mustDocument("fulfillment_orders.graphql")
+	docOrderFulfillments      = mustDocument("order_fulfillments.graphql")
 	docRefundsFeed            = mustDocument("refunds_feed.graphql")
 	docRefund                 = mustDocument("refund.graphql")
 	docReturnsFeed            = mustDocument("returns_feed.graphql")

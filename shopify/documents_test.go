@@ -13,7 +13,7 @@ import (
 var allDocuments = []*Document{
 	docShop, docProductsFeed, docProduct, docProductVariantsPage, docVariantsBySKU, docStockItems, docLocations,
 	docPriceLists, docOrdersFeed, docOrder, docOrderLinesPage, docOrderByName, docOrderTransactions,
-	docFulfillmentOrders, docRefundsFeed, docRefund, docReturnsFeed, docReturn, docPayouts, docPayout,
+	docFulfillmentOrders, docOrderFulfillments, docRefundsFeed, docRefund, docReturnsFeed, docReturn, docPayouts, docPayout,
 	docBalanceTransactions, docProductSet, docVariantsBulkUpdate, docPriceListFixedPriceAdd,
 	docInventorySetQuantities, docInventoryActivate, docFulfillmentCreate, docOrderCancel, docOrderMarkAsPaid,
 	docOrderCapture, docBulkRunQuery, docBulkOperation, docBulkCancel, docBulkProducts,
@@ -103,6 +103,7 @@ func TestPackageDocumentsFitTheLimit(t *testing.T) {
 		docOrdersFeed:          {"lines": orderLinesPerPage, "shippingLines": orderShippingLines, "transactions": orderTransactionMax},
 		docOrderLinesPage:      {},
 		docFulfillmentOrders:   {"lines": 50},
+		docOrderFulfillments:   {"lines": fulfillmentLines},
 		docRefundsFeed:         {"refunds": 50},
 		docReturnsFeed:         {"returns": 10},
 		docPayouts:             {},

@@ -664,3 +664,61 @@ func TestPacingAgainstTinyBucket(t *testing.T) {
 		})
 	}
 }
+
+func TestUnlistedProductRoundTrip(t *testing.T) {
+	srv, c := newFake(t, nil)
+	ctx := context.Background()
+	p := sampleProduct(1)
+	p.Status = commerce.ProductUnlisted
+	if _, err := c.UpsertProducts(ctx, []commerce.Product{p}); err != nil {
+		t.Fatal(err)
+	}
+	if ps := srv.Products(); len(ps) != 1 || ps[0].Status != "UNLISTED" {
+		t.Fatalf("the fake holds %+v", ps)
+	}
+	got, err := c.ProductBySKU(ctx, "SOCK-1-S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != commerce.ProductUnlisted || !got.Variants[0].Active {
+		t.Errorf("read back as %q, variant active %v", got.Status, got.Variants[0].Active)
+	}
+}
+
+func TestProductFeedSeesAnUpdateInTheSameSecond(t *testing.T) {
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	_, c := newFake(t, []shopifytest.Option{shopifytest.WithClock(func() time.Time { return at })})
+	ctx := context.Background()
+	p := sampleProduct(1)
+	if _, err := c.UpsertProducts(ctx, []commerce.Product{p, sampleProduct(2)}); err != nil {
+		t.Fatal(err)
+	}
+	drain := func(cur connector.Cursor) ([]commerce.Product, connector.Cursor) {
+		t.Helper()
+		var got []commerce.Product
+		next, err := connector.Drain(ctx, c.Products(), cur, func(_ context.Context, ps []commerce.Product) error {
+			got = append(got, ps...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, next
+	}
+	got, cur := drain("")
+	if len(got) != 2 {
+		t.Fatalf("first read: %d products", len(got))
+	}
+	// Changed again on the same (frozen) clock: the same updatedAt.
+	p.Variants[0].Price = sek("149.00")
+	if _, err := c.UpsertProducts(ctx, []commerce.Product{p}); err != nil {
+		t.Fatal(err)
+	}
+	got, cur = drain(cur)
+	if len(got) != 1 || got[0].Variants[0].SKU != "SOCK-1-S" || !got[0].Variants[0].Price.Equal(sek("149.00")) {
+		t.Fatalf("after the update: %+v", got)
+	}
+	if got, _ = drain(cur); len(got) != 0 {
+		t.Errorf("idle read delivered %d products", len(got))
+	}
+}

@@ -2,9 +2,12 @@ package shopify
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/knyt/knyt/connector"
@@ -14,22 +17,45 @@ import (
 // objects updated at or after Since, sorted by (updated_at, id), paging
 // through it with Shopify's own cursor (After). When a window is exhausted
 // the next one starts at the second of the newest object delivered, so
-// objects updated in that second are read again; those already delivered
-// (Seen) are skipped, so equal timestamps neither repeat nor — as a plain
-// (time, id) watermark would allow — hide an object updated later in the
-// same second with a smaller id. Seen is bounded: past seenLimit objects in
-// one second, the id tiebreak (LastID) takes over.
+// objects updated in that second are read again.
+//
+// Shopify's updatedAt has whole seconds, so an object read at 10:00:00.3
+// and changed again at 10:00:00.8 comes back with the same updatedAt: the
+// time alone cannot tell the second version from the first. The cursor
+// therefore remembers, for each object delivered in the newest second
+// (Seen), a digest of the node as delivered (which includes its
+// updatedAt). Re-reading that second skips a node whose digest is
+// unchanged and delivers one whose digest differs, so equal timestamps
+// neither repeat an unchanged object nor hide a changed one, and — unlike
+// a plain (time, id) watermark — an object updated later in the same
+// second with a smaller id still comes. Seen is bounded: past seenLimit
+// objects in one second, the id tiebreak (LastID) takes over for the rest.
+//
+// The digest covers the node the feed's page query returns, not data read
+// in further requests (order lines past the first page, product variants
+// past the first page, refund and return details): a change confined to
+// those, made in the same second as the previous delivery and after it,
+// is seen with the object's next change.
 type watermark struct {
-	Since    string   `json:"s,omitempty"` // RFC 3339, whole seconds
-	After    string   `json:"a,omitempty"` // Shopify cursor within the window
-	LastAt   string   `json:"t,omitempty"` // RFC 3339 with sub-seconds, as Shopify sent it
-	LastID   string   `json:"i,omitempty"` // the largest id delivered in LastAt's second
-	Seen     []string `json:"n,omitempty"` // ids delivered in LastAt's second
-	Overflow bool     `json:"o,omitempty"` // Seen hit seenLimit
+	Since    string            `json:"s,omitempty"` // RFC 3339, whole seconds
+	After    string            `json:"a,omitempty"` // Shopify cursor within the window
+	LastAt   string            `json:"t,omitempty"` // RFC 3339 with sub-seconds, as Shopify sent it
+	LastID   string            `json:"i,omitempty"` // the largest id delivered in LastAt's second
+	Seen     map[string]string `json:"m,omitempty"` // compact id → digest, for LastAt's second
+	Overflow bool              `json:"o,omitempty"` // Seen hit seenLimit
+	// Legacy is the Seen of cursors written before digests (ids only).
+	// Such ids count as delivered and unchanged, as they did then; the
+	// next delivery in a later second replaces them.
+	Legacy []string `json:"n,omitempty"`
 }
 
-// seenLimit bounds the ids a cursor remembers for one second.
+// seenLimit bounds the objects a cursor remembers for one second.
 const seenLimit = 200
+
+// gidPrefix is left out of the ids in Seen to keep cursors short.
+const gidPrefix = "gid://shopify/"
+
+func compactID(id string) string { return strings.TrimPrefix(id, gidPrefix) }
 
 func (w watermark) cursor() connector.Cursor {
 	if w.Since == "" && w.After == "" && w.LastAt == "" {
@@ -70,8 +96,9 @@ func (w watermark) lastSecond() time.Time {
 	return t.Truncate(time.Second)
 }
 
-// fresh reports whether (at, id) has not been delivered yet.
-func (w watermark) fresh(at time.Time, id string) bool {
+// fresh reports whether the node (at, id) with this digest has not been
+// delivered yet.
+func (w watermark) fresh(at time.Time, id, digest string) bool {
 	if w.LastAt == "" {
 		return true
 	}
@@ -81,19 +108,24 @@ func (w watermark) fresh(at time.Time, id string) bool {
 		return true
 	case sec.Before(last):
 		return false
-	case slices.Contains(w.Seen, id):
+	}
+	if d, ok := w.Seen[compactID(id)]; ok {
+		return d != digest
+	}
+	if slices.Contains(w.Legacy, id) {
 		return false
-	case w.Overflow:
+	}
+	if w.Overflow {
 		return compareIDs(id, w.LastID) > 0
 	}
 	return true
 }
 
-// deliver records (at, id) as delivered.
-func (w *watermark) deliver(at time.Time, id string) {
+// deliver records the node (at, id) with this digest as delivered.
+func (w *watermark) deliver(at time.Time, id, digest string) {
 	last, _ := time.Parse(time.RFC3339Nano, w.LastAt)
 	if w.LastAt == "" || at.Truncate(time.Second).After(last.Truncate(time.Second)) {
-		w.Seen, w.Overflow, w.LastID = nil, false, ""
+		w.Seen, w.Legacy, w.Overflow, w.LastID = nil, nil, false, ""
 	}
 	if w.LastAt == "" || at.After(last) {
 		w.LastAt = at.UTC().Format(time.RFC3339Nano)
@@ -101,11 +133,26 @@ func (w *watermark) deliver(at time.Time, id string) {
 	if w.LastID == "" || compareIDs(id, w.LastID) > 0 {
 		w.LastID = id
 	}
-	if len(w.Seen) < seenLimit {
-		w.Seen = append(w.Seen, id)
+	k := compactID(id)
+	if _, ok := w.Seen[k]; ok || len(w.Seen)+len(w.Legacy) < seenLimit {
+		if w.Seen == nil {
+			w.Seen = map[string]string{}
+		}
+		w.Seen[k] = digest
 	} else {
 		w.Overflow = true
 	}
+}
+
+// digest identifies a version of a node: a raw node by its bytes (Shopify
+// serialises the same data the same way), any other by its JSON.
+func digest(node any) string {
+	b, ok := node.(json.RawMessage)
+	if !ok {
+		b, _ = json.Marshal(node)
+	}
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
 }
 
 // sinceTime is the window's start (zero at the beginning).
@@ -149,14 +196,16 @@ func (f *watermarkFeed[T, W]) Next(ctx context.Context, after connector.Cursor) 
 		return connector.Batch[T]{}, err
 	}
 	next := w
+	next.Seen = maps.Clone(w.Seen)
 	var keep []W
 	for _, n := range page.nodes {
 		at, id := f.key(n)
-		if !next.fresh(at, id) {
+		d := digest(n)
+		if !next.fresh(at, id, d) {
 			continue
 		}
 		keep = append(keep, n)
-		next.deliver(at, id)
+		next.deliver(at, id, d)
 	}
 	items, err := f.mapAll(ctx, w.sinceTime(), keep)
 	if err != nil {

@@ -251,10 +251,47 @@ func FuzzCursor(f *testing.F) {
 	f.Add("w1.eyJ0IjoiMjAyNi0xMS0wMVQxMDowMDowMFoiLCJuIjpbImEiXSwibyI6dHJ1ZX0")
 	f.Add("w1.!!")
 	f.Fuzz(func(t *testing.T, s string) {
-		feed := newFakeFeed(&fakeConnection{size: 2, items: []item{{"gid://shopify/Order/1", time.Unix(0, 0)}}})
+		feed := newFakeFeed(&fakeConnection{size: 2, items: []item{{"gid://shopify/Order/1", time.Unix(0, 0), 1}}})
 		_, err := feed.Next(context.Background(), connector.Cursor(s))
 		if err != nil && !errors.Is(err, connector.ErrValidation) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+func TestMapStatuses(t *testing.T) {
+	c, _, _ := newMockClient(t)
+	product, variants := bulkFixture(t)
+	for _, tt := range []struct {
+		shopify string
+		want    commerce.ProductStatus
+		active  bool
+	}{
+		{"ACTIVE", commerce.ProductActive, true},
+		{"UNLISTED", commerce.ProductUnlisted, true}, // sold, only hidden
+		{"DRAFT", commerce.ProductDraft, false},
+		{"ARCHIVED", commerce.ProductArchived, false},
+	} {
+		p, err := mapFixtureProduct(c, patchJSON(t, product, func(m map[string]any) { m["status"] = tt.shopify }), variants)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.shopify, err)
+		}
+		if p.Status != tt.want || p.Variants[0].Active != tt.active {
+			t.Errorf("product %s = %q, variant active %v; want %q, %v", tt.shopify, p.Status, p.Variants[0].Active, tt.want, tt.active)
+		}
+	}
+	raw := readTestdata(t, "orders/taxes_included.json")
+	for shop, want := range map[string]commerce.FinancialStatus{
+		"AUTHORIZED": commerce.FinancialAuthorized, "PAID": commerce.FinancialPaid, "PARTIALLY_PAID": commerce.FinancialPartiallyPaid,
+		"PARTIALLY_REFUNDED": commerce.FinancialPartiallyRefunded, "PENDING": commerce.FinancialPending, "REFUNDED": commerce.FinancialRefunded,
+		"VOIDED": commerce.FinancialVoided, "EXPIRED": commerce.FinancialExpired,
+	} {
+		o, err := c.orderFromNode(context.Background(), patchJSON(t, raw, func(m map[string]any) { m["displayFinancialStatus"] = shop }))
+		if err != nil {
+			t.Fatalf("%s: %v", shop, err)
+		}
+		if o.FinancialStatus != want {
+			t.Errorf("order %s = %q, want %q", shop, o.FinancialStatus, want)
+		}
+	}
 }

@@ -301,8 +301,7 @@ var financialStatuses = map[string]commerce.FinancialStatus{
 	"PENDING":            commerce.FinancialPending,
 	"REFUNDED":           commerce.FinancialRefunded,
 	"VOIDED":             commerce.FinancialVoided,
-	// An expired authorization can no longer be collected: as good as void.
-	"EXPIRED": commerce.FinancialVoided,
+	"EXPIRED":            commerce.FinancialExpired, // the authorization lapsed uncaptured
 }
 
 var fulfillmentStatuses = map[string]commerce.FulfillmentStatus{

@@ -94,8 +94,10 @@ func (c *Client) mapProduct(raw json.RawMessage, p wireProduct, variants []json.
 		UpdatedAt:   p.UpdatedAt,
 	}
 	switch p.Status {
-	case "ACTIVE", "UNLISTED": // unlisted products are sold, only hidden from search
+	case "ACTIVE":
 		out.Status = commerce.ProductActive
+	case "UNLISTED": // sold, only hidden from listings and search
+		out.Status = commerce.ProductUnlisted
 	case "DRAFT":
 		out.Status = commerce.ProductDraft
 	case "ARCHIVED":
@@ -114,7 +116,7 @@ func (c *Client) mapProduct(raw json.RawMessage, p wireProduct, variants []json.
 		if err := json.Unmarshal(rv, &v); err != nil {
 			return out, invalid(op, fmt.Sprintf("variants[%d]", i), err)
 		}
-		mv, err := c.mapVariant(rv, v, s, out.Status == commerce.ProductActive)
+		mv, err := c.mapVariant(rv, v, s, out.Status == commerce.ProductActive || out.Status == commerce.ProductUnlisted)
 		if err != nil {
 			var ce *connector.Error
 			if errors.As(err, &ce) {
@@ -602,6 +604,8 @@ func (c *Client) productSetInput(p *commerce.Product, existing map[string]varian
 		in["status"] = "DRAFT"
 	case commerce.ProductArchived:
 		in["status"] = "ARCHIVED"
+	case commerce.ProductUnlisted:
+		in["status"] = "UNLISTED"
 	case "":
 	default:
 		return call, &connector.Error{System: systemName, Op: "UpsertProducts", Kind: connector.KindValidation, Field: "status", Message: fmt.Sprintf("unknown status %q", p.Status)}

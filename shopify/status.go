@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knyt/knyt/commerce"
@@ -80,13 +81,7 @@ type wireFulfillmentOrders struct {
 		ID           string `json:"id"`
 		Name         string `json:"name"`
 		Fulfillments []struct {
-			ID           string `json:"id"`
-			Status       string `json:"status"`
-			TrackingInfo []struct {
-				Number  string `json:"number"`
-				Company string `json:"company"`
-				URL     string `json:"url"`
-			} `json:"trackingInfo"`
+			ID string `json:"id"`
 		} `json:"fulfillments"`
 		FulfillmentOrders struct {
 			Nodes []struct {
@@ -124,22 +119,170 @@ func (c *Client) fulfillmentOrders(ctx context.Context, orderID string) (wireFul
 	return out, nil
 }
 
-// existingFulfillment finds a fulfillment carrying one of the tracking
-// numbers: a fulfillment already made for the same shipment.
-func existingFulfillment(fo wireFulfillmentOrders, tracking []commerce.Tracking) (string, bool) {
-	for _, f := range fo.Order.Fulfillments {
-		if f.Status == "CANCELLED" || f.Status == "ERROR" || f.Status == "FAILURE" {
+// wireFulfillment is a fulfillment as OrderFulfillments reads it.
+type wireFulfillment struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	TrackingInfo []struct {
+		Number string `json:"number"`
+	} `json:"trackingInfo"`
+	FulfillmentLineItems struct {
+		PageInfo pageInfo `json:"pageInfo"`
+		Nodes    []struct {
+			Quantity int `json:"quantity"`
+			LineItem struct {
+				ID  string `json:"id"`
+				SKU string `json:"sku"`
+			} `json:"lineItem"`
+		} `json:"nodes"`
+	} `json:"fulfillmentLineItems"`
+}
+
+// Sizes of OrderFulfillments: the fulfillments of one order (as many as
+// the cost limit allows, at most maxFulfillments) and the lines of each.
+// An order with more fulfillments than one read holds may hide the one
+// looked for; a fulfillment with more lines than fulfillmentLines is never
+// taken for a repeat.
+const (
+	maxFulfillments  = 20
+	fulfillmentLines = 25
+)
+
+func (c *Client) orderFulfillments(ctx context.Context, orderID string) ([]wireFulfillment, error) {
+	vars := map[string]any{"id": orderID, "lines": fulfillmentLines}
+	c.pageSize(docOrderFulfillments, vars, "first", maxFulfillments)
+	var out struct {
+		Order *struct {
+			Fulfillments []wireFulfillment `json:"fulfillments"`
+		} `json:"order"`
+	}
+	if _, err := c.Execute(ctx, docOrderFulfillments, vars, &out); err != nil {
+		return nil, err
+	}
+	if out.Order == nil {
+		return nil, &connector.Error{System: systemName, Op: "OrderFulfillments", Kind: connector.KindNotFound, Message: "no order " + orderID}
+	}
+	return out.Order.Fulfillments, nil
+}
+
+// sameShipment finds a fulfillment that is the shipment f describes: not
+// cancelled or failed, not one of those in skip, with exactly f's lines
+// and quantities (a line by LineID or, without one, by SKU) and, when f
+// has tracking numbers, all of them.
+func sameShipment(fs []wireFulfillment, f commerce.Fulfillment, skip map[string]bool) (string, bool) {
+	for _, x := range fs {
+		if skip[x.ID] || x.Status == "CANCELLED" || x.Status == "ERROR" || x.Status == "FAILURE" {
 			continue
 		}
-		for _, ti := range f.TrackingInfo {
-			for _, t := range tracking {
-				if ti.Number != "" && ti.Number == t.Number {
-					return f.ID, true
-				}
-			}
+		if x.FulfillmentLineItems.PageInfo.HasNextPage || !hasTracking(x, f.Tracking) || !sameLines(x, f.Lines) {
+			continue
 		}
+		return x.ID, true
 	}
 	return "", false
+}
+
+func hasTracking(x wireFulfillment, ts []commerce.Tracking) bool {
+	for _, t := range ts {
+		if t.Number == "" {
+			continue
+		}
+		if !slices.ContainsFunc(x.TrackingInfo, func(ti struct {
+			Number string `json:"number"`
+		}) bool {
+			return ti.Number == t.Number
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameLines reports whether the fulfillment holds exactly the lines: each
+// line by LineID takes its quantity from that line item, each line by SKU
+// from the line items with the SKU, and nothing may be left over.
+func sameLines(x wireFulfillment, lines []commerce.FulfillmentLine) bool {
+	have := map[string]int{}
+	var ids []string
+	sku := map[string]string{}
+	for _, n := range x.FulfillmentLineItems.Nodes {
+		if _, ok := have[n.LineItem.ID]; !ok {
+			ids = append(ids, n.LineItem.ID)
+		}
+		have[n.LineItem.ID] += n.Quantity
+		sku[n.LineItem.ID] = n.LineItem.SKU
+	}
+	for _, l := range lines {
+		if l.LineID != "" {
+			if have[l.LineID] < l.Quantity {
+				return false
+			}
+			have[l.LineID] -= l.Quantity
+		}
+	}
+	for _, l := range lines {
+		if l.LineID != "" {
+			continue
+		}
+		need := l.Quantity
+		for _, id := range ids {
+			if sku[id] == l.SKU {
+				q := min(have[id], need)
+				have[id] -= q
+				need -= q
+			}
+		}
+		if need > 0 {
+			return false
+		}
+	}
+	for _, q := range have {
+		if q != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fulfilAttempt is what the client remembers of a Fulfill made with an
+// idempotency key: the fulfillments the order had before it sent
+// fulfillmentCreate, so that a repeat with the key can tell the
+// fulfillment that call made (and perhaps never heard of) from older ones.
+type fulfilAttempt struct {
+	before map[string]bool
+}
+
+// keyMemory is a bounded map from idempotency keys to fulfilAttempts; the
+// oldest keys are forgotten first.
+type keyMemory struct {
+	mu    sync.Mutex
+	byKey map[string]fulfilAttempt
+	order []string
+}
+
+const keyMemorySize = 4096
+
+func (m *keyMemory) load(key string) (fulfilAttempt, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.byKey[key]
+	return a, ok
+}
+
+func (m *keyMemory) store(key string, a fulfilAttempt) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byKey == nil {
+		m.byKey = map[string]fulfilAttempt{}
+	}
+	if _, ok := m.byKey[key]; !ok {
+		if len(m.order) == keyMemorySize {
+			delete(m.byKey, m.order[0])
+			m.order = m.order[1:]
+		}
+		m.order = append(m.order, key)
+	}
+	m.byKey[key] = a
 }
 
 // Fulfill records a shipment through the order's fulfillment orders: each
@@ -148,12 +291,26 @@ func existingFulfillment(fo wireFulfillmentOrders, tracking []commerce.Tracking)
 // sends them with the tracking (number, URL, company; several parcels as
 // numbers and URLs) and notifyCustomer.
 //
-// fulfillmentCreate has no idempotency key. A shipment is recognised by
-// its tracking number instead: if the order already has a fulfillment with
-// one of the tracking numbers, its id is returned and nothing is written,
-// and after an ambiguous failure the order is read again to see whether
-// the fulfillment was made. Without tracking, a repeat finds no remaining
-// quantity and fails with KindConflict.
+// fulfillmentCreate takes no idempotency key (its 2026-10 description
+// documents none, and @idempotent is refused on mutations that do not), so
+// Fulfill is made idempotent by recognising the fulfillment a previous
+// call made: one with exactly the same lines and quantities and, when
+// tracking is given, the same tracking numbers. Such a fulfillment's ref is
+// returned and nothing is written
+//   - when tracking is given (a tracking number identifies the shipment);
+//   - when the lines are no longer open for fulfillment (a repeat after
+//     the first call's answer was lost), instead of a KindConflict error;
+//   - after an ambiguous failure or a user error of fulfillmentCreate,
+//     when a fulfillment made since the call began matches;
+//   - on a repeat with the same idempotency key (connector.WithIdempotencyKey)
+//     in the same process, when a fulfillment made since the first call
+//     began matches — this also covers a partial shipment without tracking
+//     whose lines are still partly open.
+//
+// Not covered: a repeat without tracking, after a restart, of a partial
+// shipment whose lines are still partly open looks like a new shipment and
+// is fulfilled again. Lines that cannot be fulfilled and match no earlier
+// fulfillment fail with KindConflict.
 func (c *Client) Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...connector.CallOption) (commerce.Ref, error) {
 	const op = "Fulfill"
 	co := connector.ApplyCallOptions(opts)
@@ -174,9 +331,99 @@ func (c *Client) Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...co
 	if err != nil {
 		return commerce.Ref{}, err
 	}
-	if id, ok := existingFulfillment(fo, f.Tracking); ok {
-		return c.ref(id), nil
+	// made finds a fulfillment for f among the order's current ones, not
+	// counting those in skip; it reads them at most once.
+	var current []wireFulfillment
+	made := func(skip map[string]bool) (string, bool, error) {
+		if current == nil {
+			fs, err := c.orderFulfillments(ctx, orderID)
+			if err != nil {
+				return "", false, err
+			}
+			current = fs
+		}
+		id, ok := sameShipment(current, f, skip)
+		return id, ok, nil
 	}
+	prior, repeat := c.fulfilKeys.load(co.IdempotencyKey)
+	if repeat {
+		if id, ok, err := made(prior.before); err != nil {
+			return commerce.Ref{}, err
+		} else if ok {
+			return c.ref(id), nil
+		}
+	}
+	if len(f.Tracking) > 0 {
+		if id, ok, err := made(nil); err != nil {
+			return commerce.Ref{}, err
+		} else if ok {
+			return c.ref(id), nil
+		}
+	}
+	groups, err := fulfillmentGroups(fo, f)
+	if err != nil {
+		// The lines are not open (any more): an earlier call may have
+		// fulfilled them and never heard back.
+		if id, ok, rerr := made(nil); rerr != nil {
+			return commerce.Ref{}, rerr // not known yet whether it is a repeat
+		} else if ok {
+			return c.ref(id), nil
+		}
+		return commerce.Ref{}, err
+	}
+	input := map[string]any{"lineItemsByFulfillmentOrder": groups, "notifyCustomer": f.NotifyCustomer}
+	if len(f.Tracking) > 0 {
+		input["trackingInfo"] = trackingInput(f.Tracking)
+	}
+	if co.DryRun {
+		return commerce.Ref{}, nil
+	}
+	before := map[string]bool{}
+	for _, x := range fo.Order.Fulfillments {
+		before[x.ID] = true
+	}
+	if co.IdempotencyKey != "" && !repeat {
+		c.fulfilKeys.store(co.IdempotencyKey, fulfilAttempt{before: before})
+	}
+	// afterFailure looks for the fulfillment this call may have made.
+	afterFailure := func(failure error) (commerce.Ref, error) {
+		current = nil
+		if id, ok, err := made(before); err == nil && ok {
+			return c.ref(id), nil
+		}
+		return commerce.Ref{}, failure
+	}
+	var out struct {
+		FulfillmentCreate struct {
+			Fulfillment *struct {
+				ID string `json:"id"`
+			} `json:"fulfillment"`
+			UserErrors []userError `json:"userErrors"`
+		} `json:"fulfillmentCreate"`
+	}
+	if _, err := c.Execute(ctx, docFulfillmentCreate, map[string]any{"fulfillment": input}, &out); err != nil {
+		var ce *connector.Error
+		if errors.As(err, &ce) && ce.MaybeApplied {
+			return afterFailure(err)
+		}
+		return commerce.Ref{}, err
+	}
+	if err := c.userErrorsErr("FulfillmentCreate", out.FulfillmentCreate.UserErrors); err != nil {
+		// Refused, typically because the lines were fulfilled meanwhile:
+		// by a concurrent repeat of this call, the result is the same.
+		return afterFailure(err)
+	}
+	if out.FulfillmentCreate.Fulfillment == nil {
+		return commerce.Ref{}, &connector.Error{System: systemName, Op: op, Kind: connector.KindPermanent, Message: "no fulfillment in the answer"}
+	}
+	return c.ref(out.FulfillmentCreate.Fulfillment.ID), nil
+}
+
+// fulfillmentGroups takes each line's quantity from the open fulfillment
+// order lines that still have it, grouped by fulfillment order as
+// fulfillmentCreate wants them. A line that cannot be fully taken is a
+// KindConflict error.
+func fulfillmentGroups(fo wireFulfillmentOrders, f commerce.Fulfillment) ([]map[string]any, error) {
 	type take struct {
 		fo, item string
 		qty      int
@@ -222,7 +469,7 @@ func (c *Client) Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...co
 			if l.LineID != "" {
 				key = l.LineID
 			}
-			return commerce.Ref{}, &connector.Error{System: systemName, Op: op, Kind: connector.KindConflict, Field: fmt.Sprintf("lines[%d]", i),
+			return nil, &connector.Error{System: systemName, Op: "Fulfill", Kind: connector.KindConflict, Field: fmt.Sprintf("lines[%d]", i),
 				Message: fmt.Sprintf("%d of %q cannot be fulfilled: not open for fulfillment (already fulfilled, cancelled or on hold)", need, key)}
 		}
 	}
@@ -237,39 +484,7 @@ func (c *Client) Fulfill(ctx context.Context, f commerce.Fulfillment, opts ...co
 		}
 		groups[g]["fulfillmentOrderLineItems"] = append(groups[g]["fulfillmentOrderLineItems"].([]map[string]any), map[string]any{"id": t.item, "quantity": t.qty})
 	}
-	input := map[string]any{"lineItemsByFulfillmentOrder": groups, "notifyCustomer": f.NotifyCustomer}
-	if len(f.Tracking) > 0 {
-		input["trackingInfo"] = trackingInput(f.Tracking)
-	}
-	if co.DryRun {
-		return commerce.Ref{}, nil
-	}
-	var out struct {
-		FulfillmentCreate struct {
-			Fulfillment *struct {
-				ID string `json:"id"`
-			} `json:"fulfillment"`
-			UserErrors []userError `json:"userErrors"`
-		} `json:"fulfillmentCreate"`
-	}
-	if _, err := c.Execute(ctx, docFulfillmentCreate, map[string]any{"fulfillment": input}, &out); err != nil {
-		var ce *connector.Error
-		if errors.As(err, &ce) && ce.MaybeApplied && len(f.Tracking) > 0 {
-			if again, rerr := c.fulfillmentOrders(ctx, orderID); rerr == nil {
-				if id, ok := existingFulfillment(again, f.Tracking); ok {
-					return c.ref(id), nil
-				}
-			}
-		}
-		return commerce.Ref{}, err
-	}
-	if err := c.userErrorsErr("FulfillmentCreate", out.FulfillmentCreate.UserErrors); err != nil {
-		return commerce.Ref{}, err
-	}
-	if out.FulfillmentCreate.Fulfillment == nil {
-		return commerce.Ref{}, &connector.Error{System: systemName, Op: op, Kind: connector.KindPermanent, Message: "no fulfillment in the answer"}
-	}
-	return c.ref(out.FulfillmentCreate.Fulfillment.ID), nil
+	return groups, nil
 }
 
 func trackingInput(ts []commerce.Tracking) map[string]any {

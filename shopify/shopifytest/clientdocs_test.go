@@ -42,7 +42,7 @@ func TestClientQueriesExecute(t *testing.T) {
 	bulkID := dig(bulk, "bulkOperationRunQuery", "bulkOperation", "id")
 
 	ids := map[string]any{
-		"Order": sd.order.ID, "OrderLinesPage": sd.order.ID, "OrderTransactions": sd.order.ID, "FulfillmentOrders": sd.order.ID,
+		"Order": sd.order.ID, "OrderLinesPage": sd.order.ID, "OrderTransactions": sd.order.ID, "FulfillmentOrders": sd.order.ID, "OrderFulfillments": sd.order.ID,
 		"Product": sd.shirt.ID, "ProductVariantsPage": sd.shirt.ID, "Refund": rf.ID, "Return": ret.ID, "Payout": p.ID, "BulkOperation": bulkID,
 	}
 	queries := map[string]string{"StockItems": "sku:SOCK-1", "VariantsBySKU": "sku:SOCK-1", "OrderByName": "name:#1001"}

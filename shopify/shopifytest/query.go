@@ -1,6 +1,7 @@
 package shopifytest
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,7 +73,12 @@ func (s *Server) queryRoot() object {
 		"inventoryItems": lazy(func(args map[string]any) (any, error) {
 			q := parseSearch(str(args["query"]))
 			c := &conn{}
-			for _, id := range sortedKeys(st.items) {
+			ids := sortedKeys(st.items)
+			if vs, ok := st.skuCandidates(q); ok {
+				ids = idsOf(vs, func(v *variant) int64 { return v.itemID })
+			}
+			for _, id := range ids {
+				st.visited++
 				v := st.items[id]
 				if q.match(variantFields(v)) {
 					c.add(sortID(id), thunk(func() any { return s.itemObj(v) }))
@@ -370,6 +376,51 @@ func (s *Server) nodeByID(v any) (any, error) {
 	return nil, nil
 }
 
+// skuCandidates returns, from the SKU index, the only variants a query can
+// match when it pins the SKU: a sku:value term (not a prefix, time or
+// number, which compare otherwise), an OR of such terms, or an AND with
+// one. ok is false when every variant must be checked. The query is still
+// matched against each candidate.
+func (st *state) skuCandidates(n searchNode) ([]*variant, bool) {
+	switch n := n.(type) {
+	case termNode:
+		if n.field != "sku" || n.op != ":" || n.value == "" || n.isTime || n.isNum || strings.HasSuffix(n.lower, "*") {
+			return nil, false
+		}
+		return st.bySKU[n.lower], true
+	case andNode:
+		for _, c := range n {
+			if vs, ok := st.skuCandidates(c); ok {
+				return vs, true
+			}
+		}
+	case orNode:
+		if len(n) == 0 {
+			return nil, false
+		}
+		var out []*variant
+		for _, c := range n {
+			vs, ok := st.skuCandidates(c)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, vs...)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// idsOf returns the distinct ids of the variants (by id), sorted.
+func idsOf(vs []*variant, id func(*variant) int64) []int64 {
+	out := make([]int64, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, id(v))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func productFields(p *product) searchFields {
 	return func(f string) ([]string, bool) {
 		switch f {
@@ -433,7 +484,12 @@ func variantFields(v *variant) searchFields {
 func (s *Server) productsConn(args map[string]any) *conn {
 	q := parseSearch(str(args["query"]))
 	c := &conn{}
-	for _, id := range sortedKeys(s.st.products) {
+	ids := sortedKeys(s.st.products)
+	if vs, ok := s.st.skuCandidates(q); ok {
+		ids = idsOf(vs, func(v *variant) int64 { return v.product.id })
+	}
+	for _, id := range ids {
+		s.st.visited++
 		p := s.st.products[id]
 		if !q.match(productFields(p)) {
 			continue
@@ -460,7 +516,12 @@ func (s *Server) productsConn(args map[string]any) *conn {
 func (s *Server) variantsConn(args map[string]any) *conn {
 	q := parseSearch(str(args["query"]))
 	c := &conn{}
-	for _, id := range sortedKeys(s.st.variants) {
+	ids := sortedKeys(s.st.variants)
+	if vs, ok := s.st.skuCandidates(q); ok {
+		ids = idsOf(vs, func(v *variant) int64 { return v.id })
+	}
+	for _, id := range ids {
+		s.st.visited++
 		v := s.st.variants[id]
 		if !q.match(variantFields(v)) {
 			continue

@@ -26,8 +26,26 @@ type searchNode interface {
 // a field the resource does not support.
 type searchFields func(field string) (values []string, ok bool)
 
+// termNode is one field:value term. The value's readings as a time and
+// as a number are parsed once, when the query is, not per record.
 type termNode struct {
 	field, op, value string
+	lower            string // value, lower-cased
+	at               time.Time
+	isTime           bool
+	num              decimal.Decimal
+	isNum            bool
+}
+
+func newTerm(field, op, value string) termNode {
+	t := termNode{field: field, op: op, value: value, lower: strings.ToLower(value)}
+	t.at, t.isTime = parseSearchTime(value)
+	if !t.isTime {
+		if d, err := decimal.NewFromString(value); err == nil {
+			t.num, t.isNum = d, true
+		}
+	}
+	return t
 }
 
 type notNode struct{ n searchNode }
@@ -60,7 +78,7 @@ func (t termNode) match(f searchFields) bool {
 		return true
 	}
 	for _, v := range vals {
-		if compareSearch(v, t.op, t.value) {
+		if t.compare(v) {
 			return true
 		}
 	}
@@ -76,27 +94,29 @@ func parseSearchTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func compareSearch(have, op, want string) bool {
-	cmp := 0
-	if ht, ok := parseSearchTime(have); ok {
-		if wt, ok := parseSearchTime(want); ok {
-			cmp = ht.Compare(wt)
-			return cmpOp(cmp, op)
+// compare compares a record's value with the term's: as times when both
+// read as times, as numbers when both read as numbers, else as
+// case-insensitive strings (a trailing * on the term's value matches a
+// prefix).
+func (t termNode) compare(have string) bool {
+	if t.isTime {
+		if ht, ok := parseSearchTime(have); ok {
+			return cmpOp(ht.Compare(t.at), t.op)
 		}
 	}
-	if hd, err := decimal.NewFromString(have); err == nil {
-		if wd, err := decimal.NewFromString(want); err == nil {
-			return cmpOp(hd.Cmp(wd), op)
+	if t.isNum { // no text reads as both a time and a number
+		if hd, err := decimal.NewFromString(have); err == nil {
+			return cmpOp(hd.Cmp(t.num), t.op)
 		}
 	}
-	h, w := strings.ToLower(have), strings.ToLower(want)
-	if op == ":" {
-		if p, ok := strings.CutSuffix(w, "*"); ok {
+	h := strings.ToLower(have)
+	if t.op == ":" {
+		if p, ok := strings.CutSuffix(t.lower, "*"); ok {
 			return strings.HasPrefix(h, p)
 		}
-		return h == w
+		return h == t.lower
 	}
-	return cmpOp(strings.Compare(h, w), op)
+	return cmpOp(strings.Compare(h, t.lower), t.op)
 }
 
 func cmpOp(c int, op string) bool {
@@ -202,7 +222,7 @@ func (p *searchParser) unary() searchNode {
 func term(t string) searchNode {
 	field, rest, found := strings.Cut(t, ":")
 	if !found {
-		return termNode{field: "", op: ":", value: unquote(t) + "*"}
+		return newTerm("", ":", unquote(t)+"*")
 	}
 	op := ":"
 	for _, c := range []string{">=", "<=", ">", "<"} {
@@ -212,7 +232,7 @@ func term(t string) searchNode {
 			break
 		}
 	}
-	return termNode{field: strings.ToLower(field), op: op, value: unquote(rest)}
+	return newTerm(strings.ToLower(field), op, unquote(rest))
 }
 
 func unquote(s string) string {

@@ -225,8 +225,8 @@ func (s *Server) VariantBySKU(sku string) (Variant, bool) {
 
 func (st *state) variantBySKU(sku string) *variant {
 	var best *variant
-	for _, v := range st.bySKU[sku] {
-		if best == nil || v.id < best.id {
+	for _, v := range st.bySKU[skuKey(sku)] {
+		if v.sku == sku && (best == nil || v.id < best.id) {
 			best = v
 		}
 	}

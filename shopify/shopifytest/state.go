@@ -70,8 +70,8 @@ type state struct {
 	byItem    map[int64][]*level
 	// indexes for lookups that must not scan the shop
 	byHandle    map[string]*product
-	byMeta      map[string]*product // namespace, key, value → product
-	bySKU       map[string][]*variant
+	byMeta      map[string]*product   // namespace, key, value → product
+	bySKU       map[string][]*variant // skuKey(sku) → variants, for SKU search and duplicate counts
 	byLoc       map[int64][]*level
 	priceLists  map[int64]*priceList
 	orders      map[int64]*order
@@ -95,6 +95,10 @@ type state struct {
 
 	shopCurrency string
 	orderNumber  int
+
+	// visited counts the records searches and duplicate-SKU counts looked
+	// at, so tests can check that indexed lookups do not scan the shop.
+	visited int
 }
 
 func newState(currency string) *state {
@@ -453,17 +457,23 @@ func (st *state) setMetafield(p *product, mf Metafield) {
 	st.byMeta[metaKey(mf.Namespace, mf.Key, mf.Value)] = p
 }
 
+// skuKey is the key of a SKU in the index: search compares SKUs without
+// regard to case, so the index groups them the same way.
+func skuKey(sku string) string { return strings.ToLower(sku) }
+
 // setSKU changes a variant's SKU, keeping the index.
 func (st *state) setSKU(v *variant, sku string) {
 	st.unindexSKU(v)
 	v.sku = sku
 	if sku != "" {
-		st.bySKU[sku] = append(st.bySKU[sku], v)
+		k := skuKey(sku)
+		st.bySKU[k] = append(st.bySKU[k], v)
 	}
 }
 
 func (st *state) unindexSKU(v *variant) {
-	l := st.bySKU[v.sku]
+	k := skuKey(v.sku)
+	l := st.bySKU[k]
 	for i, x := range l {
 		if x == v {
 			l = append(l[:i:i], l[i+1:]...)
@@ -471,8 +481,23 @@ func (st *state) unindexSKU(v *variant) {
 		}
 	}
 	if len(l) == 0 {
-		delete(st.bySKU, v.sku)
+		delete(st.bySKU, k)
 	} else {
-		st.bySKU[v.sku] = l
+		st.bySKU[k] = l
 	}
+}
+
+// duplicateSKUs counts the other variants with exactly v's SKU.
+func (st *state) duplicateSKUs(v *variant) int {
+	if v.sku == "" {
+		return 0
+	}
+	n := 0
+	for _, o := range st.bySKU[skuKey(v.sku)] {
+		st.visited++
+		if o != v && o.sku == v.sku {
+			n++
+		}
+	}
+	return n
 }

@@ -414,16 +414,3 @@ func (st *state) level(itemID, locID int64, create bool, now time.Time) *level {
 	st.byLoc[locID] = append(st.byLoc[locID], lv)
 	return lv
 }
-
-func (st *state) duplicateSKUs(v *variant) int {
-	if v.sku == "" {
-		return 0
-	}
-	n := 0
-	for _, o := range st.variants {
-		if o != v && o.sku == v.sku {
-			n++
-		}
-	}
-	return n
-}
