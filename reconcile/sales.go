@@ -223,10 +223,12 @@ func (r *Reconciler) saleVoucher(inv *commerce.Invoice, provider, shop string, g
 			if n := checkOSSRate(country, s.RatePercent, inv.IssueDate); n != "" {
 				notices = append(notices, n)
 			}
-			// OSSSale amounts are signed (negative for a credit); the
-			// voucher rows take their sign from the document kind.
-			t, _ := minorIn(s.Taxable.Abs(), cur)
-			v, _ := minorIn(s.VAT.Abs(), cur)
+			// OSSSale amounts are negative for a credit; undo that, since
+			// the voucher rows take their sign from the document kind. A
+			// negative group on an invoice (an öre rounding row) keeps
+			// its sign.
+			t, _ := minorIn(inv.Signed(s.Taxable), cur)
+			v, _ := minorIn(inv.Signed(s.VAT), cur)
 			revenue := plan.OSSSales
 			if a := plan.OSSSalesByCountry[country]; a != "" {
 				revenue = a

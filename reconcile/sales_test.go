@@ -44,6 +44,9 @@ func TestBookSales(t *testing.T) {
 	oss.VATScheme, oss.VATCountry = commerce.SchemeOSSUnion, "DE"
 	ossCredit := lineInvoice(t, commerce.KindCreditInvoice, "OK1", "SEK", "2026-11-18", [2]string{"100.00", "19"})
 	ossCredit.VATScheme, ossCredit.VATCountry = commerce.SchemeOSSUnion, "DE"
+	// The engine's öre rounding row: a negative line at 0 % on an invoice.
+	ossRounded := lineInvoice(t, commerce.KindInvoice, "O2", "SEK", "2026-11-17", [2]string{"1000.00", "19"}, [2]string{"-0.01", "0"})
+	ossRounded.VATScheme, ossRounded.VATCountry = commerce.SchemeOSSUnion, "DE"
 	rc := lineInvoice(t, commerce.KindInvoice, "B1", "SEK", "2026-11-17", [2]string{"500.00", "0"})
 	rc.VATScheme, rc.VATCountry = commerce.SchemeReverseCharge, "de"
 	export := lineInvoice(t, commerce.KindInvoice, "X1", "SEK", "2026-11-17", [2]string{"800.00", "0"})
@@ -63,6 +66,8 @@ func TestBookSales(t *testing.T) {
 			[]posting{{"1686", "-125.00"}, {"3001", "100.00"}, {"2611", "25.00"}}},
 		{"OSS, two rates", oss,
 			[]posting{{"1686", "1297.00"}, {"3106", "-100.00"}, {"2670", "-7.00"}, {"3106", "-1000.00"}, {"2670", "-190.00"}}},
+		{"OSS with a negative rounding row", ossRounded,
+			[]posting{{"1686", "1189.99"}, {"3106", "0.01"}, {"3106", "-1000.00"}, {"2670", "-190.00"}}},
 		{"an OSS credit", ossCredit, []posting{{"1686", "-119.00"}, {"3106", "100.00"}, {"2670", "19.00"}}},
 		{"intra-EU B2B under reverse charge", rc, []posting{{"1686", "500.00"}, {"3108", "-500.00"}}},
 		{"export", export, []posting{{"1686", "800.00"}, {"3105", "-800.00"}}},
