@@ -168,6 +168,11 @@ type ProviderConfig struct {
 	// how far back each fetch reaches (default 72h).
 	PayoutInterval Duration `json:"payout_interval,omitzero"`
 	PayoutLookback Duration `json:"payout_lookback,omitzero"`
+	// PayoutDelay is how far behind now the provider's payout history is
+	// final: payouts are fetched only up to now − PayoutDelay. PayPal's
+	// Transaction Search lags up to three hours, so give it 3h; the
+	// default 0 suits providers whose listings are final at once.
+	PayoutDelay Duration `json:"payout_delay,omitzero"`
 	Concurrency    int      `json:"concurrency,omitempty"` // default 4
 }
 
@@ -428,8 +433,8 @@ func (c *Config) Validate() error {
 			}
 			gateways[strings.ToLower(g)] = pr.Name
 		}
-		if pr.PayoutInterval < 0 || pr.PayoutLookback < 0 {
-			p.add(path, "negative payout interval or lookback")
+		if pr.PayoutInterval < 0 || pr.PayoutLookback < 0 || pr.PayoutDelay < 0 {
+			p.add(path, "negative payout interval, lookback or delay")
 		}
 		if pr.Concurrency < 0 {
 			p.add(path+".concurrency", "negative")

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +57,30 @@ func TestPayoutsAreReconciledOnce(t *testing.T) {
 	}
 	if c := r.e.Counters().ByKind["payout.reconcile"]; c.Synced != 2 || c.Retried != 1 {
 		t.Errorf("counters %+v", c)
+	}
+}
+
+// A provider whose history is final only some hours back (PayPal) is asked
+// only for that part: a payout younger than the delay waits for a later pass.
+func TestPayoutDelay(t *testing.T) {
+	rec := &testReconciler{}
+	r := newRig(t, func(c *Config) { c.Providers[0].PayoutDelay = Duration(3 * time.Hour) }, WithReconciler(rec))
+	now := r.clock.now()
+	r.psp.payouts = []commerce.Payout{{ID: "po1", Status: commerce.PayoutPaid, Amount: sek("149.00"), CreatedAt: now.Add(-time.Hour),
+		Transactions: []commerce.Transaction{{ID: "tx1", Kind: commerce.TxSale, Amount: sek("149.00"), Net: sek("149.00"),
+			References: commerce.TxReferences{OrderNumber: "1001"}}}}}
+	r.sync()
+	if len(rec.seen) != 0 {
+		t.Fatalf("a payout inside the provider's delay was reconciled: %v", rec.seen)
+	}
+	r.clock.advance(3 * time.Hour)
+	r.sync()
+	if diff := cmp.Diff([]string{"mempsp/po1/1001"}, rec.seen); diff != "" {
+		t.Errorf("after the delay (-want +got):\n%s", diff)
+	}
+	bad := baseConfig()
+	bad.Providers[0].PayoutDelay = Duration(-time.Hour)
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "delay") {
+		t.Errorf("a negative payout delay: %v", err)
 	}
 }

@@ -316,7 +316,10 @@ func (e *Engine) pullPayouts(ctx context.Context, pr *providerRT) error {
 	name := "provider:" + pr.cfg.Name + ":payouts"
 	unlock := e.feedMu.lock(name)
 	defer unlock()
-	to := e.now().UTC()
+	// Only the final part of the provider's history is asked for, so a
+	// lagging provider (PayPal) never ends the listing with "not final
+	// yet" and the cursor can move.
+	to := e.now().UTC().Add(-time.Duration(pr.cfg.PayoutDelay))
 	from := to.Add(-time.Duration(pr.cfg.PayoutLookback))
 	if c, err := e.store.Cursor(ctx, name); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/knyt/knyt/connector"
 	"github.com/knyt/knyt/flow"
 	"github.com/knyt/knyt/flow/sqlitestore"
+	"github.com/knyt/knyt/paypal"
 	"github.com/knyt/knyt/vat"
 )
 
@@ -27,8 +28,14 @@ func (s *sandbox) config() flow.Config {
 	rate := decimal.NewFromInt(25)
 	mode := map[string]flow.Mode{"combined": flow.Combined, "shop": flow.ShopLeads, "erp": flow.ERPLeads}[s.opts.flow]
 	provider := func(name string) flow.ProviderConfig {
-		return flow.ProviderConfig{Name: name, System: name, Gateways: []string{name},
+		pc := flow.ProviderConfig{Name: name, System: name, Gateways: []string{name},
 			PayoutInterval: flow.Duration(time.Hour), PayoutLookback: flow.Duration(30 * 24 * time.Hour)}
+		if name == "paypal" {
+			// Transaction Search is final only after its delay; PayPal
+			// reports its refresh time to the minute, so stay a minute more.
+			pc.PayoutDelay = flow.Duration(paypal.DefaultSearchDelay + time.Minute)
+		}
+		return pc
 	}
 	return flow.Config{
 		ERP: flow.ERPConfig{System: "specter", Currencies: []string{"SEK", "EUR"}, PriceDecimals: 3,

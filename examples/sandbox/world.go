@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/knyt/knyt/commerce"
 	"github.com/knyt/knyt/connector"
 	"github.com/knyt/knyt/connector/fault"
 	"github.com/knyt/knyt/klarna"
@@ -252,30 +250,5 @@ func (w *world) connect() (*connectors, error) {
 // providers are the payment connectors by the names the engine routes by
 // (the shop's gateway names).
 func (c *connectors) providers() map[string]connector.System {
-	return map[string]connector.System{"klarna": c.klarna, "stripe": c.stripe, "paypal": finalPayPal{c.paypal, c.now}}
-}
-
-// finalPayPal asks PayPal only for payouts in the part of its history that
-// is final. The engine lists payouts up to now, and the paypal connector
-// ends such a listing with a KindTemporary error (*paypal.NotFinalError)
-// after the payouts it could list, because Transaction Search lags by up
-// to three hours; the engine then books what was listed but reports the
-// pull as failed on every pass. Ending the range where PayPal's search is
-// final lets a pass finish cleanly; the engine's lookback covers the rest
-// on the next pass.
-type finalPayPal struct {
-	*paypal.Client
-	now func() time.Time
-}
-
-// Payouts implements connector.PayoutSource over the final range.
-func (p finalPayPal) Payouts(ctx context.Context, from, to time.Time) iter.Seq2[commerce.Payout, error] {
-	// PayPal reports its refresh time to the minute; stay a minute behind.
-	if final := p.now().Add(-paypal.DefaultSearchDelay - time.Minute).Truncate(time.Minute); to.After(final) {
-		to = final
-	}
-	if !to.After(from) {
-		return func(func(commerce.Payout, error) bool) {}
-	}
-	return p.Client.Payouts(ctx, from, to)
+	return map[string]connector.System{"klarna": c.klarna, "stripe": c.stripe, "paypal": c.paypal}
 }
