@@ -173,7 +173,7 @@ type ProviderConfig struct {
 	// Transaction Search lags up to three hours, so give it 3h; the
 	// default 0 suits providers whose listings are final at once.
 	PayoutDelay Duration `json:"payout_delay,omitzero"`
-	Concurrency    int      `json:"concurrency,omitempty"` // default 4
+	Concurrency int      `json:"concurrency,omitempty"` // default 4
 }
 
 // RetryConfig bounds retries of a failing step.
