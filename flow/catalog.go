@@ -247,25 +247,54 @@ func hookItem[T any](ctx context.Context, e *Engine, kind string, dir Direction,
 	return false, err
 }
 
-// ---- products shop → ERP ----
+// ---- products, shop → ERP and ERP → shop ----
 
 // productsToERP writes a shop's products to the ERP, prices converted to
 // the ERP's VAT basis. In combined mode the ERP leads prices, so a product
 // whose only change is its price (the echo of a price the engine wrote to
 // the shop) is not written back.
 func (e *Engine) productsToERP(ctx context.Context, s *shopRT, products []commerce.Product, withPrice bool) ([]itemFailure, error) {
+	return e.pushProducts(ctx, s, products, productPush{
+		target: targetERP, source: s.cfg.ID, dir: ShopToERP, withPrice: withPrice,
+		convert: e.productForERP, sys: e.erp,
+	})
+}
+
+// productsToShop writes ERP products to a shop whose catalogue the ERP leads.
+func (e *Engine) productsToShop(ctx context.Context, s *shopRT, products []commerce.Product) ([]itemFailure, error) {
+	return e.pushProducts(ctx, s, products, productPush{
+		target: s.cfg.ID, dir: ERPToShop, withPrice: true,
+		convert: e.productForShop, sys: s.sys,
+	})
+}
+
+// productPush is what differs between writing products to the ERP and to
+// a shop.
+type productPush struct {
+	target    string // targetERP or the shop's ID: guards, refs and batches
+	source    string // the shop a push to the ERP reads from; "" otherwise
+	dir       Direction
+	withPrice bool // whether the price is part of a variant's content
+	convert   func(commerce.Product, *shopRT) (commerce.Product, error)
+	sys       connector.System // a connector.ProductSink
+}
+
+// pushProducts converts, hooks and validates each product, skips those
+// whose variants are all unchanged since the engine last wrote them to the
+// target, and writes the rest in batches, recording the target's refs.
+func (e *Engine) pushProducts(ctx context.Context, s *shopRT, products []commerce.Product, pp productPush) ([]itemFailure, error) {
 	var items []catalogItem[commerce.Product]
 	var failed []itemFailure
 	for _, p := range products {
 		if len(p.Variants) == 0 {
 			continue
 		}
-		src := catalogPayload{Kind: KindProductPush, Target: targetERP, Source: s.cfg.ID, Product: &p}
+		src := catalogPayload{Kind: KindProductPush, Target: pp.target, Source: pp.source, Product: &p}
 		key := p.Variants[0].SKU
-		conv, err := e.productForERP(p, s)
+		conv, err := pp.convert(p, s)
 		if err == nil {
 			var ok bool
-			if ok, err = hookItem(ctx, e, KindProductPush, ShopToERP, s.cfg.ID, &conv); err == nil && !ok {
+			if ok, err = hookItem(ctx, e, KindProductPush, pp.dir, s.cfg.ID, &conv); err == nil && !ok {
 				continue
 			}
 		}
@@ -283,8 +312,8 @@ func (e *Engine) productsToERP(ctx context.Context, s *shopRT, products []commer
 		changed := false
 		for i := range conv.Variants {
 			v := &conv.Variants[i]
-			h := variantContent(&conv, v, withPrice)
-			same, err := e.wrote(ctx, guardProduct, v.SKU, targetERP, h)
+			h := variantContent(&conv, v, pp.withPrice)
+			same, err := e.wrote(ctx, guardProduct, v.SKU, pp.target, h)
 			if err != nil {
 				return failed, err
 			}
@@ -297,12 +326,12 @@ func (e *Engine) productsToERP(ctx context.Context, s *shopRT, products []commer
 		}
 		items = append(items, it)
 	}
-	sink := e.erp.(connector.ProductSink)
-	more, err := writeBatches(ctx, e, KindProductPush, targetERP, s.cfg.Catalog.BatchSize, items,
+	sink := pp.sys.(connector.ProductSink)
+	more, err := writeBatches(ctx, e, KindProductPush, pp.target, s.cfg.Catalog.BatchSize, items,
 		func(ctx context.Context, b []commerce.Product, opts ...connector.CallOption) error {
 			res, err := sink.UpsertProducts(ctx, b, opts...)
 			if err == nil {
-				err = e.recordRefs(ctx, targetERP, res)
+				err = e.recordRefs(ctx, pp.target, res)
 			}
 			return err
 		})
@@ -322,64 +351,7 @@ func (e *Engine) recordRefs(ctx context.Context, target string, res []connector.
 	return nil
 }
 
-// ---- products, prices and stock ERP → shop ----
-
-// productsToShop writes ERP products to a shop whose catalogue the ERP leads.
-func (e *Engine) productsToShop(ctx context.Context, s *shopRT, products []commerce.Product) ([]itemFailure, error) {
-	var items []catalogItem[commerce.Product]
-	var failed []itemFailure
-	for _, p := range products {
-		if len(p.Variants) == 0 {
-			continue
-		}
-		src := catalogPayload{Kind: KindProductPush, Target: s.cfg.ID, Product: &p}
-		key := p.Variants[0].SKU
-		conv, err := e.productForShop(p, s)
-		if err == nil {
-			var ok bool
-			if ok, err = hookItem(ctx, e, KindProductPush, ERPToShop, s.cfg.ID, &conv); err == nil && !ok {
-				continue
-			}
-		}
-		if err == nil {
-			err = conv.Validate()
-		}
-		if err != nil {
-			if classify(ctx, err) == outRetry {
-				return failed, err
-			}
-			failed = append(failed, itemFailure{key: key, src: src, err: err})
-			continue
-		}
-		it := catalogItem[commerce.Product]{key: key, src: src, out: conv}
-		changed := false
-		for i := range conv.Variants {
-			v := &conv.Variants[i]
-			h := variantContent(&conv, v, true)
-			same, err := e.wrote(ctx, guardProduct, v.SKU, s.cfg.ID, h)
-			if err != nil {
-				return failed, err
-			}
-			changed = changed || !same
-			it.guards = append(it.guards, guardWrite{guardProduct, v.SKU, h}, guardWrite{guardPrice, v.SKU, priceContent(v.SKU, v.Price, v.CompareAtPrice)})
-		}
-		if !changed {
-			e.counters.add(KindProductPush, func(c *Counters) { c.Skipped++ })
-			continue
-		}
-		items = append(items, it)
-	}
-	sink := s.sys.(connector.ProductSink)
-	more, err := writeBatches(ctx, e, KindProductPush, s.cfg.ID, s.cfg.Catalog.BatchSize, items,
-		func(ctx context.Context, b []commerce.Product, opts ...connector.CallOption) error {
-			res, err := sink.UpsertProducts(ctx, b, opts...)
-			if err == nil {
-				err = e.recordRefs(ctx, s.cfg.ID, res)
-			}
-			return err
-		})
-	return append(failed, more...), err
-}
+// ---- prices and stock ERP → shop ----
 
 // pricesToShop writes the prices of ERP products to a shop (combined mode).
 // A price that is the echo of one the engine wrote to the ERP (from the

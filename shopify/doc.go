@@ -17,9 +17,11 @@
 //		shopify.WithLogger(logger))
 //
 // Every GraphQL document the package sends is a file under graphql/,
-// embedded and sent as written; the files are validated against the 2026-10
-// schema in the tests of shopify/shopifytest. Execute sends a caller's own
-// document (see ParseDocument) with the same pacing and error handling.
+// embedded and sent as written, followed by the shared fragments of
+// graphql/fragments/ it spreads; Documents lists them as sent, and the tests
+// of shopify/shopifytest validate them against the 2026-10 schema. Execute
+// sends a caller's own document (see ParseDocument) with the same pacing and
+// error handling.
 //
 // # Cost-aware rate limiting
 //

@@ -3,6 +3,8 @@ package shopify
 import (
 	"embed"
 	"fmt"
+	"io/fs"
+	"maps"
 	"math"
 	"path"
 	"strconv"
@@ -16,7 +18,20 @@ import (
 // graphql/, so that each can be read, reviewed and validated against the
 // schema as it is; none is assembled in Go.
 //
-//go:embed graphql/*.graphql
+// A selection that several documents share is a fragment in its own file
+// under graphql/fragments/, named after the fragment
+// (graphql/fragments/OrderFields.graphql holds exactly
+// "fragment OrderFields on Order"). A document spreads such a fragment
+// without defining it; when the document is loaded, the files of the
+// fragments it spreads, directly or through another fragment, are appended
+// to its text whole, each once, in the order first spread. A fragment only
+// one document uses stays in that document's file. Bulk query bodies
+// (bulk_products.graphql) are sent as the query argument of
+// bulkOperationRunQuery and spread no shared fragments: Shopify's bulk
+// operation guide does not say that such queries accept fragments, so they
+// are kept self-contained.
+//
+//go:embed graphql/*.graphql graphql/fragments/*.graphql
 var graphqlFiles embed.FS
 
 // Document is one parsed GraphQL operation: its text as sent, its name, and
@@ -76,19 +91,128 @@ func (d *Document) IsMutation() bool { return d.mutation }
 // twice: a query, or a mutation whose root fields carry @idempotent.
 func (d *Document) IsIdempotent() bool { return !d.mutation || d.idempotent }
 
-// mustDocument loads an embedded document. The files are part of the
-// package and tested, so a failure is a build defect, not an input error.
+// sharedFragment is one file under graphql/fragments/.
+type sharedFragment struct {
+	source string
+	def    *ast.FragmentDefinition
+}
+
+// sharedFragments are the fragment files by fragment name.
+var sharedFragments = mustFragments()
+
+// mustFragments loads graphql/fragments/. Like the documents, the files are
+// part of the package, so a malformed one is a build defect.
+func mustFragments() map[string]sharedFragment {
+	files, err := fs.Glob(graphqlFiles, "graphql/fragments/*.graphql")
+	if err != nil {
+		panic(err)
+	}
+	frags := make(map[string]sharedFragment, len(files))
+	for _, file := range files {
+		b, err := graphqlFiles.ReadFile(file)
+		if err != nil {
+			panic(err)
+		}
+		qd, perr := parser.ParseQuery(&ast.Source{Name: file, Input: string(b)})
+		if perr != nil {
+			panic(fmt.Sprintf("%s: %v", file, perr))
+		}
+		name := strings.TrimSuffix(path.Base(file), ".graphql")
+		if len(qd.Operations) != 0 || len(qd.Fragments) != 1 || qd.Fragments[0].Name != name {
+			panic(fmt.Sprintf("%s: want exactly one definition, fragment %s", file, name))
+		}
+		frags[name] = sharedFragment{source: string(b), def: qd.Fragments[0]}
+	}
+	return frags
+}
+
+// withSharedFragments appends to a document the shared fragments it
+// spreads but does not define, transitively, each once.
+func withSharedFragments(source string) (string, error) {
+	qd, err := parser.ParseQuery(&ast.Source{Name: "document", Input: source})
+	if err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	for _, f := range qd.Fragments {
+		seen[f.Name] = true
+	}
+	var b strings.Builder
+	b.WriteString(source)
+	var walk func(ast.SelectionSet) error
+	walk = func(set ast.SelectionSet) error {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				if err := walk(s.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.InlineFragment:
+				if err := walk(s.SelectionSet); err != nil {
+					return err
+				}
+			case *ast.FragmentSpread:
+				if seen[s.Name] {
+					continue
+				}
+				seen[s.Name] = true
+				f, ok := sharedFragments[s.Name]
+				if !ok {
+					return fmt.Errorf("fragment %s is neither defined in the document nor under graphql/fragments/", s.Name)
+				}
+				if !strings.HasSuffix(b.String(), "\n") {
+					b.WriteString("\n")
+				}
+				b.WriteString("\n")
+				b.WriteString(f.source)
+				if err := walk(f.def.SelectionSet); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, op := range qd.Operations {
+		if err := walk(op.SelectionSet); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range qd.Fragments {
+		if err := walk(f.SelectionSet); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// documents are the package's documents by file name, as loaded.
+var documents = map[string]*Document{}
+
+// mustDocument loads an embedded document with the shared fragments it
+// spreads. The files are part of the package and tested, so a failure is a
+// build defect, not an input error.
 func mustDocument(file string) *Document {
 	b, err := graphqlFiles.ReadFile(path.Join("graphql", file))
 	if err != nil {
 		panic(err)
 	}
-	d, err := ParseDocument(string(b))
+	src, err := withSharedFragments(string(b))
 	if err != nil {
 		panic(fmt.Sprintf("%s: %v", file, err))
 	}
+	d, err := ParseDocument(src)
+	if err != nil {
+		panic(fmt.Sprintf("%s: %v", file, err))
+	}
+	documents[file] = d
 	return d
 }
+
+// Documents returns the package's own documents keyed by their file under
+// graphql/ ("order.graphql"), each as sent: with the shared fragments it
+// spreads appended. Fakes and conformance tests use it to validate and run
+// exactly what the client sends.
+func Documents() map[string]*Document { return maps.Clone(documents) }
 
 // The package's documents.
 var (

@@ -2,9 +2,13 @@ package shopify
 
 import (
 	"io/fs"
+	"path"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // allDocuments lists the package's documents; every embedded file must be
@@ -27,6 +31,15 @@ func TestEveryFileIsADocument(t *testing.T) {
 	if len(files) != len(allDocuments) {
 		t.Errorf("%d files under graphql/, %d documents loaded", len(files), len(allDocuments))
 	}
+	byFile := Documents()
+	for _, f := range files {
+		if d := byFile[path.Base(f)]; d == nil || !slices.Contains(allDocuments, d) {
+			t.Errorf("Documents()[%q] is not one of the package's documents", path.Base(f))
+		}
+	}
+	if len(byFile) != len(files) {
+		t.Errorf("Documents() has %d entries, %d files under graphql/", len(byFile), len(files))
+	}
 	names := map[string]bool{}
 	for _, d := range allDocuments {
 		if names[d.Name()] {
@@ -35,6 +48,99 @@ func TestEveryFileIsADocument(t *testing.T) {
 		names[d.Name()] = true
 		if strings.Contains(d.Source(), "%") || strings.Contains(d.Source(), "{{") {
 			t.Errorf("%s looks like a template; documents are sent as written", d.Name())
+		}
+	}
+}
+
+// TestSharedFragments checks the graphql/fragments/ convention: every
+// shared fragment is spread by some document, none is copied back into a
+// document file, and each document as sent defines every fragment once.
+func TestSharedFragments(t *testing.T) {
+	if len(sharedFragments) == 0 {
+		t.Fatal("no fragments under graphql/fragments/")
+	}
+	used := map[string]bool{}
+	for file, d := range Documents() {
+		b, err := graphqlFiles.ReadFile(path.Join("graphql", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, err := parser.ParseQuery(&ast.Source{Input: string(b)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range own.Fragments {
+			if _, ok := sharedFragments[f.Name]; ok {
+				t.Errorf("%s defines fragment %s, which graphql/fragments/ holds", file, f.Name)
+			}
+		}
+		defined := map[string]int{}
+		for _, f := range d.doc.Fragments {
+			defined[f.Name]++
+			used[f.Name] = true
+		}
+		for name, n := range defined {
+			if n != 1 {
+				t.Errorf("%s as sent defines fragment %s %d times", file, name, n)
+			}
+		}
+	}
+	for name := range sharedFragments {
+		if !used[name] {
+			t.Errorf("graphql/fragments/%s.graphql is spread by no document", name)
+		}
+	}
+	if _, err := withSharedFragments(`query A { shop { ...Missing } }`); err == nil {
+		t.Error("a spread of an unknown fragment was accepted")
+	}
+}
+
+// TestEstimateCostSharedFragments checks that spreading a shared fragment
+// costs what the selection written inline did, and that the documents that
+// moved their selections into graphql/fragments/ estimate what their
+// self-contained versions did.
+func TestEstimateCostSharedFragments(t *testing.T) {
+	spread, err := withSharedFragments(`query A { order(id: "1") { transactions(first: 3) { ...TransactionFields } } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inline := `query A { order(id: "1") { transactions(first: 3) { id kind status gateway formattedGateway paymentId
+		authorizationCode createdAt processedAt test manuallyCapturable multiCapturable authorizationExpiresAt
+		parentTransaction { id } amountSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } } }`
+	var costs [2]float64
+	for i, src := range []string{spread, inline} {
+		d, err := ParseDocument(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		costs[i] = d.EstimateCost(nil)
+	}
+	if costs[0] != costs[1] || costs[0] != 1+3*(1+1+3) {
+		t.Errorf("with the fragment %v, inline %v, want %v", costs[0], costs[1], 1+3*(1+1+3))
+	}
+
+	// The estimates of the documents before their selections moved.
+	tests := []struct {
+		d    *Document
+		vars map[string]any
+		want float64
+	}{
+		{docOrder, map[string]any{"lines": 5, "shippingLines": 2, "transactions": 10}, 182},
+		{docOrdersFeed, map[string]any{"first": 10, "lines": 5, "shippingLines": 2, "transactions": 10}, 1822},
+		{docOrderByName, map[string]any{"transactions": 50}, 510},
+		{docOrderTransactions, map[string]any{"transactions": 50}, 254},
+		{docOrderLinesPage, map[string]any{"first": 50}, 753},
+		{docProduct, map[string]any{"variants": 50}, 304},
+		{docProductsFeed, map[string]any{"first": 10, "variants": 10}, 642},
+		{docProductVariantsPage, map[string]any{"first": 100}, 603},
+		{docRefund, map[string]any{"lines": 50, "shippingLines": 10, "transactions": 10}, 742},
+		{docPayout, nil, 2},
+		{docPayouts, map[string]any{"first": 100}, 1 + 2 + 100*2},
+		{docOrderCapture, nil, 16},
+	}
+	for _, tt := range tests {
+		if got := tt.d.EstimateCost(tt.vars); got != tt.want {
+			t.Errorf("%s: cost = %v, want %v", tt.d.Name(), got, tt.want)
 		}
 	}
 }

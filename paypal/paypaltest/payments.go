@@ -363,15 +363,10 @@ func (s *Server) captureAuthorization(c *call) reply {
 	case !now.Before(a.expires):
 		return s.unprocessable("AUTHORIZATION_EXPIRED", "An expired authorization cannot be captured.")
 	}
-	amt := amount{a.amount.cur, a.amount.v.Sub(a.captured)}
-	if req.Amount != nil {
-		var code string
-		if amt, code = parseAmount(*req.Amount); code != "" {
-			return s.fail(http.StatusUnprocessableEntity, fieldIssue("/amount/value", req.Amount.Value, "body", code, "The amount is not valid for the currency."))
-		}
-		if amt.cur != a.amount.cur {
-			return s.unprocessable("AUTH_CAPTURE_CURRENCY_MISMATCH", "Currency of capture must be the same as currency of authorization.")
-		}
+	amt, rp := s.requestedAmount(req.Amount, amount{a.amount.cur, a.amount.v.Sub(a.captured)},
+		"AUTH_CAPTURE_CURRENCY_MISMATCH", "Currency of capture must be the same as currency of authorization.")
+	if rp != nil {
+		return *rp
 	}
 	if a.captured.Add(amt.v).GreaterThan(captureLimit(a.amount)) {
 		return s.unprocessable("MAX_CAPTURE_AMOUNT_EXCEEDED", "Capture amount exceeds allowable limit.")
@@ -404,6 +399,26 @@ func (s *Server) captureAuthorization(c *call) reply {
 	})
 	s.addEvent("PAYMENT.CAPTURE.COMPLETED", "capture", "Payment completed for "+amt.wire().Value+" "+amt.cur, s.captureBody(cp, s.captureLinks(cp)))
 	return reply{status: http.StatusCreated, render: func(p string) any { return s.renderCapture(cp, p) }}
+}
+
+// requestedAmount returns the amount a capture, reauthorization or refund
+// request names, or def when it names none. A malformed amount, or one in
+// another currency than def, is refused, the latter with the operation's
+// own issue code and description.
+func (s *Server) requestedAmount(m *Money, def amount, mismatchCode, mismatchDesc string) (amount, *reply) {
+	if m == nil {
+		return def, nil
+	}
+	amt, code := parseAmount(*m)
+	if code != "" {
+		rp := s.fail(http.StatusUnprocessableEntity, fieldIssue("/amount/value", m.Value, "body", code, "The amount is not valid for the currency."))
+		return amount{}, &rp
+	}
+	if amt.cur != def.cur {
+		rp := s.unprocessable(mismatchCode, mismatchDesc)
+		return amount{}, &rp
+	}
+	return amt, nil
 }
 
 func (s *Server) invoiceUsed(inv string) bool {
@@ -444,18 +459,13 @@ func (s *Server) reauthorize(c *call) reply {
 	case !now.Before(a.expires):
 		return s.unprocessable("REAUTHORIZATION_NOT_SUPPORTED", "An authorization can be reauthorized only up to day 29.")
 	}
-	amt := a.amount
-	if req.Amount != nil {
-		var code string
-		if amt, code = parseAmount(*req.Amount); code != "" {
-			return s.fail(http.StatusUnprocessableEntity, fieldIssue("/amount/value", req.Amount.Value, "body", code, "The amount is not valid for the currency."))
-		}
-		if amt.cur != a.amount.cur {
-			return s.unprocessable("AUTH_CURRENCY_MISMATCH", "Currency of reauthorization must be the same as currency of authorization.")
-		}
-		if amt.v.GreaterThan(captureLimit(a.amount)) {
-			return s.unprocessable("TRANSACTION_REFUSED", "The reauthorized amount exceeds the allowed increase.")
-		}
+	amt, rp := s.requestedAmount(req.Amount, a.amount,
+		"AUTH_CURRENCY_MISMATCH", "Currency of reauthorization must be the same as currency of authorization.")
+	if rp != nil {
+		return *rp
+	}
+	if req.Amount != nil && amt.v.GreaterThan(captureLimit(a.amount)) {
+		return s.unprocessable("TRANSACTION_REFUSED", "The reauthorized amount exceeds the allowed increase.")
 	}
 	na := &authorization{
 		id: s.newID(), orderID: a.orderID, amount: amt, status: "CREATED", invoiceID: a.invoiceID, customID: a.customID,
@@ -524,18 +534,13 @@ func (s *Server) refundCapture(c *call) reply {
 		return s.unprocessable("REFUND_TIME_LIMIT_EXCEEDED", "You are over the time limit to perform a refund on this capture.")
 	}
 	remaining := cp.amount.v.Sub(cp.refunded)
-	amt := amount{cp.amount.cur, remaining}
-	if req.Amount != nil {
-		var code string
-		if amt, code = parseAmount(*req.Amount); code != "" {
-			return s.fail(http.StatusUnprocessableEntity, fieldIssue("/amount/value", req.Amount.Value, "body", code, "The amount is not valid for the currency."))
-		}
-		if amt.cur != cp.amount.cur {
-			return s.unprocessable("CURRENCY_MISMATCH", "Refund must be in the same currency as the capture.")
-		}
-		if amt.v.GreaterThan(remaining) {
-			return s.unprocessable("REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
-		}
+	amt, rp := s.requestedAmount(req.Amount, amount{cp.amount.cur, remaining},
+		"CURRENCY_MISMATCH", "Refund must be in the same currency as the capture.")
+	if rp != nil {
+		return *rp
+	}
+	if req.Amount != nil && amt.v.GreaterThan(remaining) {
+		return s.unprocessable("REFUND_AMOUNT_EXCEEDED", "The refund amount must be less than or equal to the capture amount that has not yet been refunded.")
 	}
 	if req.InvoiceID != "" && s.cfg.dupInvoice && s.invoiceUsed(req.InvoiceID) {
 		return s.unprocessable("DUPLICATE_INVOICE_ID", "Requested invoice_id has been previously used. Possible duplicate transaction.")

@@ -1,24 +1,27 @@
 package shopifytest
 
 import (
-	"os"
-	"path/filepath"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/knyt/knyt/shopify"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // TestClientQueriesExecute runs every query document of the shopify client
-// (../graphql/*.graphql) against a seeded fake and requires an answer
-// without errors: every field the client selects is one the fake serves.
+// (../graphql/*.graphql as sent, with their shared fragments; see
+// shopify.Documents) against a seeded fake and requires an answer without
+// errors: every field the client selects is one the fake serves.
 // Variables are filled from their names and types; documents this test
 // cannot fill are reported as skipped.
 func TestClientQueriesExecute(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "graphql", "*.graphql"))
+	client := shopify.Documents()
+	files := slices.Sorted(maps.Keys(client))
 	if len(files) == 0 {
-		t.Skip("no ../graphql/*.graphql documents yet")
+		t.Fatal("the shopify package has no documents")
 	}
 	s := NewServer(WithClock(fixedClock()))
 	defer s.Close()
@@ -70,10 +73,10 @@ func TestClientQueriesExecute(t *testing.T) {
 	// Run mutations in a fixed order: fulfilment before cancel and so on.
 	order := []string{"BulkOperationRunQuery", "BulkOperationCancel", "InventoryActivate", "InventorySetQuantities", "ProductSet", "VariantsBulkUpdate",
 		"PriceListFixedPricesAdd", "OrderCapture", "FulfillmentCreate", "OrderMarkAsPaid", "OrderCancel"}
-	docs := map[string][]byte{}
+	docs := map[string]string{}
 	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		doc, perr := parser.ParseQuery(&ast.Source{Input: string(b)})
+		b := client[f].Source()
+		doc, perr := parser.ParseQuery(&ast.Source{Input: b})
 		if perr == nil && len(doc.Operations) == 1 && doc.Operations[0].Operation == ast.Mutation {
 			docs[doc.Operations[0].Name] = b
 		}
@@ -89,7 +92,7 @@ func TestClientQueriesExecute(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			r := do(t, s, string(b), mutations[name])
+			r := do(t, s, b, mutations[name])
 			if len(r.Errors) > 0 {
 				t.Fatalf("%s: %s", name, r.Raw)
 			}
@@ -104,19 +107,16 @@ func TestClientQueriesExecute(t *testing.T) {
 	}
 
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, perr := parser.ParseQuery(&ast.Source{Input: string(b)})
+		b := client[f].Source()
+		doc, perr := parser.ParseQuery(&ast.Source{Input: b})
 		if perr != nil || len(doc.Operations) != 1 || doc.Operations[0].Operation != ast.Query {
 			continue
 		}
 		op := doc.Operations[0]
 		if strings.HasPrefix(op.Name, "Bulk") && len(op.VariableDefinitions) == 0 {
 			// The body of a bulkOperationRunQuery.
-			t.Run(filepath.Base(f), func(t *testing.T) {
-				d := ok(t, s, runBulk, map[string]any{"q": string(b)})
+			t.Run(f, func(t *testing.T) {
+				d := ok(t, s, runBulk, map[string]any{"q": b})
 				if ue := dig(d, "bulkOperationRunQuery", "userErrors"); len(ue.([]any)) > 0 {
 					t.Fatalf("bulk query refused: %v", ue)
 				}
@@ -130,7 +130,7 @@ func TestClientQueriesExecute(t *testing.T) {
 			})
 			continue
 		}
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(f, func(t *testing.T) {
 			vars := map[string]any{}
 			for _, v := range op.VariableDefinitions {
 				switch {
@@ -156,7 +156,7 @@ func TestClientQueriesExecute(t *testing.T) {
 					t.Skipf("cannot fill $%s: %s", v.Variable, v.Type)
 				}
 			}
-			r := do(t, s, string(b), vars)
+			r := do(t, s, b, vars)
 			if len(r.Errors) > 0 {
 				var msgs []string
 				for _, e := range r.Errors {
