@@ -1,7 +1,8 @@
 package flow_test
 
 // The reliability harness: the engine against the fakes of Shopify
-// (shopifytest), Specter (spectertest) and Stripe (stripetest), with chaos
+// (shopifytest), Specter (spectertest) and the payment providers Stripe
+// (stripetest), Klarna (klarnatest) and PayPal (paypaltest), with chaos
 // fault injection on every fake (5xx, 429, dropped connections, answers
 // lost after the write was applied) and the engine killed at random points
 // — after a random number of HTTP calls, with the last call's answer lost —
@@ -16,10 +17,13 @@ package flow_test
 //     in Specter with its price converted to excluding VAT;
 //   - every delivery in Specter is one fulfillment in Shopify with its
 //     tracking number and quantities;
-//   - every PaymentIntent has captured exactly the delivered amount (the
-//     cumulative shares of the delivered units, shipping with the first
-//     delivery, everything once the order is complete);
-//   - every return is refunded once, for the returned units' share;
+//   - every order's payment, at the provider that authorized it (orders
+//     take turns: Stripe, Klarna, PayPal), has captured exactly the
+//     delivered amount (the cumulative shares of the delivered units,
+//     shipping with the first delivery, everything once the order is
+//     complete);
+//   - every return is refunded once, for the returned units' share, at
+//     the same provider;
 //   - the journal holds no pending step and no dead letter, and Specter's
 //     order queue is empty.
 //
@@ -50,6 +54,10 @@ import (
 	"github.com/knyt/knyt/connector/fault"
 	"github.com/knyt/knyt/flow"
 	"github.com/knyt/knyt/flow/sqlitestore"
+	"github.com/knyt/knyt/klarna"
+	"github.com/knyt/knyt/klarna/klarnatest"
+	"github.com/knyt/knyt/paypal"
+	"github.com/knyt/knyt/paypal/paypaltest"
 	"github.com/knyt/knyt/shopify"
 	"github.com/knyt/knyt/shopify/shopifytest"
 	"github.com/knyt/knyt/specter"
@@ -62,6 +70,9 @@ var (
 	relSeeds  = flag.Int("reliability.seeds", 3, "seeds the reliability harness runs")
 	relOrders = flag.Int("reliability.orders", 6, "orders per seed in the reliability harness")
 	relChaos  = flag.Float64("reliability.chaos", 0.08, "probability of an injected fault per request")
+	// The providers see a few calls per order, against hundreds for the
+	// shop and the ERP: at the shop's rate most seeds would fault none.
+	relPSPChaos = flag.Float64("reliability.pspchaos", 0.25, "probability of an injected fault per request to a payment provider")
 )
 
 func TestReliability(t *testing.T) {
@@ -84,9 +95,14 @@ type wline struct {
 	gross decimal.Decimal // the line's total including VAT
 }
 
+// providers are the payment providers orders are paid with, in turn: the
+// Shopify gateway names, which are also the flow provider names.
+var providers = []string{"stripe", "klarna", "paypal"}
+
 type worldOrder struct {
 	id, name string
-	pi       string
+	provider string // one of providers
+	ref      string // the provider's payment reference
 	lines    []wline
 	total    decimal.Decimal
 	returns  map[string]int // SKU → units returned
@@ -141,6 +157,8 @@ type world struct {
 	shop   *shopifytest.Server
 	erp    *spectertest.Server
 	psp    *stripetest.Server
+	klarna *klarnatest.Server
+	paypal *paypaltest.Server
 	kill   *killer
 	http   *http.Client
 	dbPath string
@@ -155,7 +173,9 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	w.shop = shopifytest.NewServer(shopifytest.WithTimeScale(1000), shopifytest.WithCurrency("SEK"))
 	w.erp = spectertest.NewServer()
 	w.psp = stripetest.NewServer()
-	t.Cleanup(func() { w.shop.Close(); w.erp.Close(); w.psp.Close() })
+	w.klarna = klarnatest.NewServer(klarnatest.WithStartTime(w.now))
+	w.paypal = try[*paypaltest.Server](t)(paypaltest.NewServer(paypaltest.WithStartTime(w.now), paypaltest.WithSeed(seed)))
+	t.Cleanup(func() { w.shop.Close(); w.erp.Close(); w.psp.Close(); w.klarna.Close(); w.paypal.Close() })
 	w.kill = &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
 	w.http = &http.Client{Transport: w.kill, Timeout: 5 * time.Second}
 
@@ -170,8 +190,12 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	for i := range nOrders {
 		w.addOrder(1001 + i)
 	}
-	for _, f := range w.faults() {
-		f.Chaos(*relChaos, seed)
+	for i, f := range w.faults() {
+		p := *relChaos
+		if i >= 2 {
+			p = *relPSPChaos
+		}
+		f.Chaos(p, seed+uint64(i))
 	}
 
 	// Lives of the engine, with the world moving between them.
@@ -193,8 +217,10 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 		w.injected(0), w.injected(1), w.injected(2))
 }
 
+// faults are the fakes' injectors: the shop's and the ERP's, then the
+// payment providers'.
 func (w *world) faults() []*fault.Injector {
-	return []*fault.Injector{w.shop.Faults(), w.erp.Faults(), w.psp.Faults()}
+	return []*fault.Injector{w.shop.Faults(), w.erp.Faults(), w.psp.Faults(), w.klarna.Faults(), w.paypal.Faults()}
 }
 
 func (w *world) injected(which int) int {
@@ -230,9 +256,10 @@ func vatOf(gross decimal.Decimal) decimal.Decimal {
 	return gross.Mul(decimal.NewFromInt(25)).DivRound(decimal.NewFromInt(125), 2)
 }
 
-// addOrder places an order in the shop, authorized at Stripe for its total.
+// addOrder places an order in the shop, authorized for its total at the
+// provider whose turn it is.
 func (w *world) addOrder(number int) {
-	o := &worldOrder{returns: map[string]int{}}
+	o := &worldOrder{returns: map[string]int{}, provider: providers[number%len(providers)]}
 	var lines []shopifytest.LineItem
 	for _, i := range w.rng.Perm(len(catalogue))[:1+w.rng.IntN(3)] {
 		c := catalogue[i]
@@ -244,7 +271,17 @@ func (w *world) addOrder(number int) {
 			TaxLines: []shopifytest.TaxLine{{Title: "Moms", Rate: "0.25", Amount: vatOf(gross).StringFixed(2)}}})
 	}
 	o.total = o.total.Add(decimal.RequireFromString("49.00"))
-	o.pi = try[string](w.t)(w.psp.AddAuthorization(stripetest.Authorization{Amount: o.total.Shift(2).IntPart(), Currency: "sek", Multicapture: true}))
+	minor := o.total.Shift(2).IntPart()
+	switch o.provider {
+	case "stripe":
+		o.ref = try[string](w.t)(w.psp.AddAuthorization(stripetest.Authorization{Amount: minor, Currency: "sek", Multicapture: true}))
+	case "klarna":
+		o.ref = try[string](w.t)(w.klarna.AddOrder(klarnatest.NewOrder{Currency: "SEK", Country: "SE", Amount: minor,
+			MerchantReference1: fmt.Sprintf("#%d", number)}))
+	case "paypal":
+		o.ref = try[paypaltest.Authorization](w.t)(w.paypal.AddAuthorization(paypaltest.Authorization{Currency: "SEK",
+			Value: o.total.StringFixed(2), InvoiceID: fmt.Sprintf("#%d", number)})).ID
+	}
 	email := fmt.Sprintf("kund%d@example.se", number)
 	addr := &shopifytest.Address{FirstName: "Kim", LastName: "Lund", Address1: "Storgatan 1", City: "Umea", Zip: "90326", Country: "Sweden", CountryCode: "SE"}
 	got := try[shopifytest.Order](w.t)(w.shop.AddOrder(shopifytest.Order{
@@ -253,7 +290,7 @@ func (w *world) addOrder(number int) {
 		BillingAddress: addr, ShippingAddress: addr,
 		Lines:         lines,
 		ShippingLines: []shopifytest.ShippingLine{{Title: "PostNord", Price: "49.00", TaxLines: []shopifytest.TaxLine{{Title: "Moms", Rate: "0.25", Amount: "9.80"}}}},
-		Transactions:  []shopifytest.Transaction{{Kind: "AUTHORIZATION", Gateway: "stripe", Amount: o.total.StringFixed(2), AuthorizationCode: o.pi}},
+		Transactions:  []shopifytest.Transaction{{Kind: "AUTHORIZATION", Gateway: o.provider, Amount: o.total.StringFixed(2), AuthorizationCode: o.ref}},
 	}))
 	o.id, o.name = got.ID, got.Name
 	w.orders = append(w.orders, o)
@@ -267,13 +304,19 @@ func (w *world) config() flow.Config {
 			Orders:  flow.OrderRules{Articles: "connector"},
 			Returns: flow.ReturnRules{Credit: "none", Refund: "provider"},
 			Catalog: flow.CatalogRules{BatchSize: 10}}},
-		Providers: []flow.ProviderConfig{{Name: "stripe", System: "stripe"}},
-		Retry:     flow.RetryConfig{MaxAttempts: 1000, MinBackoff: flow.Duration(time.Second), MaxBackoff: flow.Duration(time.Minute)},
+		Providers: []flow.ProviderConfig{{Name: "stripe", System: "stripe"}, {Name: "klarna", System: "klarna"},
+			// The harness fetches no payouts (no reconciler), but PayPal's
+			// configuration is what a deployment would have: its
+			// Transaction Search is final only three hours late.
+			{Name: "paypal", System: "paypal", PayoutDelay: flow.Duration(3 * time.Hour)}},
+		Retry: flow.RetryConfig{MaxAttempts: 1000, MinBackoff: flow.Duration(time.Second), MaxBackoff: flow.Duration(time.Minute)},
 	}
 }
 
 // systems builds fresh connectors, as a restarted process would.
 func (w *world) systems() flow.Systems {
+	now := w.now
+	clock := func() time.Time { return now }
 	fast := func() (int, time.Duration, time.Duration) { return 3, time.Millisecond, 5 * time.Millisecond }
 	a, lo, hi := fast()
 	sh := try[*shopify.Client](w.t)(shopify.New(w.shop.Shop(), shopify.StaticToken(w.shop.AccessToken()), shopify.WithBaseURL(w.shop.URL()),
@@ -282,7 +325,13 @@ func (w *world) systems() flow.Systems {
 		specter.WithPace(0), specter.WithRetry(a, lo, hi), specter.WithLogger(w.log)))
 	st := try[*stripe.Client](w.t)(stripe.New(w.psp.SecretKey(), stripe.WithBaseURL(w.psp.URL()), stripe.WithHTTPClient(w.http),
 		stripe.WithRetry(a, lo, hi), stripe.WithLogger(w.log), stripe.WithMulticapture()))
-	return flow.Systems{ERP: sp, Shops: map[string]connector.System{"se": sh}, Providers: map[string]connector.System{"stripe": st}}
+	kl := try[*klarna.Client](w.t)(klarna.New(klarnatest.DefaultUsername, klarnatest.DefaultPassword, klarna.WithBaseURL(w.klarna.URL()),
+		klarna.WithHTTPClient(w.http), klarna.WithRetry(a, lo, hi), klarna.WithLogger(w.log), klarna.WithClock(clock)))
+	id, secret := w.paypal.Credentials()
+	pp := try[*paypal.Client](w.t)(paypal.New(id, secret, paypal.WithBaseURL(w.paypal.URL()), paypal.WithHTTPClient(w.http),
+		paypal.WithRetry(a, lo, hi), paypal.WithLogger(w.log), paypal.WithClock(clock)))
+	return flow.Systems{ERP: sp, Shops: map[string]connector.System{"se": sh},
+		Providers: map[string]connector.System{"stripe": st, "klarna": kl, "paypal": pp}}
 }
 
 // live runs one life of the engine: open the store, build the engine, pull
@@ -303,6 +352,8 @@ func (w *world) live(calls int) (flow.Counters, error) {
 	// feeds tell apart two changes of an order only by their second).
 	w.now = w.now.Add(2 * time.Minute)
 	w.shop.Advance(2 * time.Minute)
+	w.klarna.Advance(2 * time.Minute)
+	w.paypal.Advance(2 * time.Minute)
 	return e.Counters().Total, err
 }
 
@@ -408,6 +459,55 @@ func specterTotal(rows []spectertest.OrderRow) decimal.Decimal {
 	return total
 }
 
+// moved reads what the provider that authorized o has captured and
+// refunded for it, from the fake's own state.
+func (w *world) moved(o *worldOrder) (captured, refunded decimal.Decimal) {
+	t := w.t
+	switch o.provider {
+	case "stripe":
+		pi, _ := w.psp.PaymentIntent(o.ref)
+		return decimal.New(pi.AmountReceived, -2), decimal.New(pi.AmountRefunded, -2)
+	case "klarna":
+		ko, ok := w.klarna.Order(o.ref)
+		if !ok {
+			t.Errorf("order %s: Klarna order %s is gone", o.name, o.ref)
+		}
+		return decimal.New(ko.CapturedAmount, -2), decimal.New(ko.RefundedAmount, -2)
+	case "paypal":
+		// The authorization and any reauthorization of it: a capture may
+		// have been made on either.
+		auths := map[string]bool{}
+		for id := o.ref; id != "" && !auths[id]; {
+			auths[id] = true
+			a, ok := w.paypal.AuthorizationState(id)
+			if !ok {
+				t.Errorf("order %s: PayPal authorization %s is gone", o.name, id)
+				break
+			}
+			id = a.ReauthorizedAs
+		}
+		captures := map[string]bool{}
+		for _, c := range w.paypal.Captures() {
+			if auths[c.AuthorizationID] {
+				captures[c.ID] = true
+				captured = captured.Add(decimal.RequireFromString(c.Value))
+			}
+		}
+		for _, r := range w.paypal.Refunds() {
+			if captures[r.CaptureID] {
+				refunded = refunded.Add(decimal.RequireFromString(r.Value))
+			}
+		}
+		// The authorization's own account of its captures agrees.
+		if a, _ := w.paypal.AuthorizationState(o.ref); a.ReauthorizedAs == "" && !decimal.RequireFromString(a.Captured).Equal(captured) {
+			t.Errorf("order %s: PayPal authorization %s reports %s captured, its captures sum to %s", o.name, o.ref, a.Captured, captured)
+		}
+		return captured, refunded
+	}
+	t.Fatalf("order %s: unknown provider %q", o.name, o.provider)
+	return
+}
+
 func (w *world) check() {
 	t := w.t
 	acc := w.erp.Default()
@@ -488,16 +588,16 @@ func (w *world) check() {
 		if all {
 			want = o.total
 		}
-		pi, _ := w.psp.PaymentIntent(o.pi)
-		if got := decimal.New(pi.AmountReceived, -2); !got.Equal(want) {
-			t.Errorf("order %s: captured %s, delivered %s", o.name, got, want)
+		captured, refunded := w.moved(o)
+		if !captured.Equal(want) {
+			t.Errorf("order %s: captured %s at %s, delivered %s", o.name, captured, o.provider, want)
 		}
 		refund := decimal.Zero
 		for _, l := range o.lines {
 			refund = refund.Add(share(l.gross, o.returns[l.sku], l.qty))
 		}
-		if got := decimal.New(pi.AmountRefunded, -2); !got.Equal(refund) {
-			t.Errorf("order %s: refunded %s, returned %s", o.name, got, refund)
+		if !refunded.Equal(refund) {
+			t.Errorf("order %s: refunded %s at %s, returned %s", o.name, refunded, o.provider, refund)
 		}
 	}
 	for _, q := range []specter.Queue{specter.QueueOrders} {
