@@ -170,6 +170,31 @@ func (w watermark) query() string {
 }
 
 // pageOf is one page of a feed's root connection.
+// fetchRawPage returns a watermark feed's page fetch for the top-level
+// connection root of doc: the fixed variables, the search query and the
+// cursor, a page sized to the cost limit, the nodes left raw for mapping.
+func (c *Client) fetchRawPage(doc *Document, root string, fixed map[string]any) func(context.Context, string, string) (pageOf[json.RawMessage], error) {
+	return func(ctx context.Context, query, after string) (pageOf[json.RawMessage], error) {
+		vars := maps.Clone(fixed) // pageSize writes into it
+		if query != "" {
+			vars["query"] = query
+		}
+		if after != "" {
+			vars["after"] = after
+		}
+		c.pageSize(doc, vars, "first", c.cfg.pageLimit)
+		var out map[string]struct {
+			PageInfo pageInfo          `json:"pageInfo"`
+			Nodes    []json.RawMessage `json:"nodes"`
+		}
+		if _, err := c.Execute(ctx, doc, vars, &out); err != nil {
+			return pageOf[json.RawMessage]{}, err
+		}
+		conn := out[root]
+		return pageOf[json.RawMessage]{nodes: conn.Nodes, info: conn.PageInfo}, nil
+	}
+}
+
 type pageOf[W any] struct {
 	nodes []W
 	info  pageInfo

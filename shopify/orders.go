@@ -174,27 +174,8 @@ const (
 // scope.
 func (c *Client) Orders() connector.Feed[commerce.Order] {
 	return &watermarkFeed[commerce.Order, json.RawMessage]{
-		fetch: func(ctx context.Context, query, after string) (pageOf[json.RawMessage], error) {
-			vars := map[string]any{"lines": orderLinesPerPage, "shippingLines": orderShippingLines, "transactions": orderTransactionMax}
-			if query != "" {
-				vars["query"] = query
-			}
-			if after != "" {
-				vars["after"] = after
-			}
-			c.pageSize(docOrdersFeed, vars, "first", c.cfg.pageLimit)
-			var out struct {
-				Orders struct {
-					PageInfo pageInfo          `json:"pageInfo"`
-					Nodes    []json.RawMessage `json:"nodes"`
-				} `json:"orders"`
-			}
-			if _, err := c.Execute(ctx, docOrdersFeed, vars, &out); err != nil {
-				return pageOf[json.RawMessage]{}, err
-			}
-			return pageOf[json.RawMessage]{nodes: out.Orders.Nodes, info: out.Orders.PageInfo}, nil
-		},
-		key: nodeKey,
+		fetch: c.fetchRawPage(docOrdersFeed, "orders", map[string]any{"lines": orderLinesPerPage, "shippingLines": orderShippingLines, "transactions": orderTransactionMax}),
+		key:   nodeKey,
 		mapAll: func(ctx context.Context, _ time.Time, nodes []json.RawMessage) ([]commerce.Order, error) {
 			out := make([]commerce.Order, 0, len(nodes))
 			for _, raw := range nodes {

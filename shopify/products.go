@@ -189,26 +189,7 @@ func (c *Client) mapVariant(raw json.RawMessage, v wireVariant, s shopSettings, 
 // first, with all their variants. Commit is a no-op (watermark feed).
 func (c *Client) Products() connector.Feed[commerce.Product] {
 	return &watermarkFeed[commerce.Product, json.RawMessage]{
-		fetch: func(ctx context.Context, query, after string) (pageOf[json.RawMessage], error) {
-			vars := map[string]any{"variants": 10}
-			if query != "" {
-				vars["query"] = query
-			}
-			if after != "" {
-				vars["after"] = after
-			}
-			c.pageSize(docProductsFeed, vars, "first", c.cfg.pageLimit)
-			var out struct {
-				Products struct {
-					PageInfo pageInfo          `json:"pageInfo"`
-					Nodes    []json.RawMessage `json:"nodes"`
-				} `json:"products"`
-			}
-			if _, err := c.Execute(ctx, docProductsFeed, vars, &out); err != nil {
-				return pageOf[json.RawMessage]{}, err
-			}
-			return pageOf[json.RawMessage]{nodes: out.Products.Nodes, info: out.Products.PageInfo}, nil
-		},
+		fetch:  c.fetchRawPage(docProductsFeed, "products", map[string]any{"variants": 10}),
 		key:    nodeKey,
 		mapAll: c.mapProductNodes,
 	}
