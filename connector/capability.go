@@ -174,6 +174,18 @@ type Refunder interface {
 	Refund(ctx context.Context, req RefundRequest, opts ...CallOption) (commerce.Refund, error)
 }
 
+// CaptureScopedRefunder is implemented by providers whose refunds each draw
+// on a single capture (PayPal refunds POST /v2/payments/captures/{id}/refund
+// and refuses more than that capture's remainder). A caller refunding an
+// amount that spans several captures sends one RefundRequest per capture,
+// each with its own CaptureID and idempotency key. Providers that refund
+// against the payment as a whole (Stripe's PaymentIntent, Klarna's order)
+// do not implement it.
+type CaptureScopedRefunder interface {
+	Refunder
+	RefundsPerCapture() bool
+}
+
 // Releaser gives back the part of an authorization that will not be captured.
 type Releaser interface {
 	ReleaseRemaining(ctx context.Context, paymentReference string, opts ...CallOption) error

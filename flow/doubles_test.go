@@ -464,6 +464,10 @@ func (e *memERP) CreateCreditInvoice(_ context.Context, r connector.CreditReques
 type memPSP struct {
 	name   string
 	faults faults
+	// perCapture makes refunds draw on one capture each, as PayPal's do:
+	// a refund names its capture, stays within that capture's remainder
+	// and carries a reference no other refund used.
+	perCapture bool
 
 	mu         sync.Mutex
 	authorized map[string]commerce.Money
@@ -536,20 +540,69 @@ func (p *memPSP) Capture(_ context.Context, r connector.CaptureRequest, opts ...
 	return c, nil
 }
 
+func (p *memPSP) RefundsPerCapture() bool { return p.perCapture }
+
 func (p *memPSP) Refund(_ context.Context, r connector.RefundRequest, opts ...connector.CallOption) (commerce.Refund, error) {
 	key := connector.ApplyCallOptions(opts).IdempotencyKey
 	defer p.lock()()
 	if rf, ok := p.refunds[key]; ok {
 		return rf, nil
 	}
+	if p.perCapture {
+		if err := p.checkCaptureRefund(r); err != nil {
+			return commerce.Refund{}, err
+		}
+	}
 	total, _ := p.refunded[r.PaymentReference].Add(r.Amount)
 	if cmp, _ := total.Cmp(p.captured[r.PaymentReference]); cmp > 0 {
 		return commerce.Refund{}, connector.NewError(p.name, "Refund", connector.KindConflict, "refund exceeds the captured amount")
 	}
 	p.refunded[r.PaymentReference] = total
-	rf := commerce.Refund{ID: fmt.Sprintf("re-%d", len(p.refunds)+1), OrderNumber: r.OrderNumber, PaymentReference: r.PaymentReference, Amount: r.Amount, Lines: r.Lines}
+	rf := commerce.Refund{ID: fmt.Sprintf("re-%d", len(p.refunds)+1), OrderNumber: r.OrderNumber, PaymentReference: r.PaymentReference,
+		CaptureID: r.CaptureID, Amount: r.Amount, Lines: r.Lines, Note: r.Reference}
 	p.refunds[key] = rf
 	return rf, nil
+}
+
+// checkCaptureRefund refuses what PayPal refuses: a refund beyond its
+// capture's remainder, or a reference an earlier refund used.
+func (p *memPSP) checkCaptureRefund(r connector.RefundRequest) error {
+	var capture *commerce.Capture
+	for _, c := range p.captures {
+		if c.ID == r.CaptureID {
+			capture = &c
+		}
+	}
+	if capture == nil {
+		return connector.NewError(p.name, "Refund", connector.KindNotFound, "capture %q", r.CaptureID)
+	}
+	left := capture.Amount
+	for _, rf := range p.refunds {
+		if r.Reference != "" && rf.Note == r.Reference {
+			return connector.NewError(p.name, "Refund", connector.KindConflict, "reference %s was used by refund %s", r.Reference, rf.ID)
+		}
+		if rf.CaptureID == r.CaptureID {
+			left, _ = left.Sub(rf.Amount)
+		}
+	}
+	if c, _ := r.Amount.Cmp(left); c > 0 {
+		return connector.NewError(p.name, "Refund", connector.KindValidation, "refund of %s exceeds the %s left of capture %s", r.Amount, left, r.CaptureID)
+	}
+	return nil
+}
+
+// refundsOf lists the refunds of a payment by capture and amount, in the
+// order they were made.
+func (p *memPSP) refundsOf(ref string) []string {
+	defer p.lock()()
+	var out []string
+	for _, rf := range p.refunds {
+		if rf.PaymentReference == ref {
+			out = append(out, rf.ID+" "+rf.CaptureID+" "+rf.Amount.Amount.StringFixed(2)+" "+rf.Note)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (p *memPSP) ReleaseRemaining(_ context.Context, ref string, _ ...connector.CallOption) error {

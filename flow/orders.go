@@ -40,7 +40,6 @@ const (
 	mapERPOrder       = "order.erp"   // the ERP's order id → the shop's order number
 	mapCustomer       = "customer"    // e-mail or org number → ERP customer
 	mapProduct        = "product"     // SKU → ref in a system
-	mapCapture        = "capture"     // order number → first capture at the provider
 	mapReturnRefunded = "return.shop" // return id → the shop's refund of it
 	mapRefundCredit   = "refund.credit"
 )

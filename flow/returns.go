@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/knyt/knyt/commerce"
@@ -240,30 +241,140 @@ func (e *Engine) handleReturnRefund(ctx context.Context, st *Step) (commerce.Ref
 	}
 	req := connector.RefundRequest{PaymentReference: plan.Reference, OrderNumber: p.Return.OrderNumber, Amount: plan.Amount,
 		Reason: returnReason(&p.Return), Reference: p.Return.ID}
-	if c, ok, err := e.store.Ref(ctx, MapKey{Kind: mapCapture, Key: p.Return.OrderNumber, System: pr.sys.System(), Account: pr.sys.Account()}); err != nil {
-		return commerce.Ref{}, err
-	} else if ok {
-		req.CaptureID = c.ID
-	}
 	for _, l := range plan.Lines {
 		req.Lines = append(req.Lines, commerce.RefundLine{LineID: l.ID, SKU: l.SKU, Quantity: l.Quantity, Amount: l.UnitPrice})
 	}
 	if err := runHooks(ctx, e, ToProvider, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
 		return commerce.Ref{}, err
 	}
-	refund, err := rf.Refund(ctx, req, connector.WithIdempotencyKey(st.IdempotencyKey))
+	parts, err := e.refundParts(ctx, st.Subject, pr, plan, req.Amount)
 	if err != nil {
 		return commerce.Ref{}, err
 	}
-	ref := commerce.Ref{System: pr.sys.System(), Account: pr.sys.Account(), ID: refund.ID}
-	if p.Credit != nil && refund.ID != "" {
-		// For reconcile: the refund in the payout matches this credit
-		// invoice.
-		if err := e.store.SetRef(ctx, MapKey{Kind: mapRefundCredit, Key: refund.ID, System: ref.System, Account: ref.Account}, *p.Credit); err != nil {
+	var first commerce.Ref
+	for i, part := range parts {
+		preq, key := req, st.IdempotencyKey
+		preq.CaptureID, preq.Amount = part.CaptureID, part.Amount
+		if len(parts) > 1 {
+			// No part's amount is the lines' total, so no part carries them;
+			// PayPal refuses a reference (invoice_id) used by another refund.
+			preq.Lines = nil
+			key = connector.IdempotencyKey(st.IdempotencyKey, part.CaptureID)
+			if preq.Reference != "" {
+				preq.Reference += "#" + strconv.Itoa(i+1)
+			}
+		}
+		refund, err := rf.Refund(ctx, preq, connector.WithIdempotencyKey(key))
+		if err != nil {
+			if i > 0 {
+				// The parts before went through; the retry repeats their keys,
+				// so the provider answers them without refunding again.
+				return commerce.Ref{}, fmt.Errorf("refund part %d of %d (capture %s): %w", i+1, len(parts), part.CaptureID, err)
+			}
 			return commerce.Ref{}, err
 		}
+		ref := commerce.Ref{System: pr.sys.System(), Account: pr.sys.Account(), ID: refund.ID}
+		if i == 0 {
+			first = ref
+		}
+		if p.Credit != nil && refund.ID != "" {
+			// For reconcile: the refund in the payout matches this credit
+			// invoice.
+			if err := e.store.SetRef(ctx, MapKey{Kind: mapRefundCredit, Key: refund.ID, System: ref.System, Account: ref.Account}, *p.Credit); err != nil {
+				return commerce.Ref{}, err
+			}
+		}
 	}
-	return ref, nil
+	return first, nil
+}
+
+// refundPart is the share of a refund drawn on one capture.
+type refundPart struct {
+	CaptureID string
+	Amount    commerce.Money
+}
+
+// refundParts says which captures a refund draws on. Providers that refund
+// the payment as a whole get one request naming the order's first capture.
+// For a connector.CaptureScopedRefunder the refund is spread: the order's
+// captures, in the order their plans were made, cover consecutive ranges of
+// the captured total, and the order's refunds use that total up from the
+// start, so this refund's range [Cumulative−Amount, Cumulative) meets each
+// capture's range in at most one part. The spread is computed from frozen
+// plans only, so a retry after a crash sends the same parts with the same
+// keys. amount is the request's amount after the plugins ran; a plugin
+// that changed it gets the single-request behaviour.
+func (e *Engine) refundParts(ctx context.Context, number string, pr *providerRT, plan paymentPlan, amount commerce.Money) ([]refundPart, error) {
+	steps, err := e.store.Steps(ctx, StepFilter{Subject: number, Kind: KindCapture, State: StepDone})
+	if err != nil {
+		return nil, err
+	}
+	type capture struct {
+		id       string
+		from, to commerce.Money
+	}
+	var captures []capture
+	for _, st := range steps {
+		var p eventPayload
+		if json.Unmarshal(st.Payload, &p) != nil || p.Payment == nil || p.Payment.Skip != "" || st.Result.ID == "" {
+			continue
+		}
+		if p.Payment.Provider != plan.Provider || st.Result.System != pr.sys.System() || st.Result.Account != pr.sys.Account() {
+			continue
+		}
+		from, err := p.Payment.Cumulative.Sub(p.Payment.Amount)
+		if err != nil {
+			return nil, err
+		}
+		captures = append(captures, capture{id: st.Result.ID, from: from, to: p.Payment.Cumulative})
+	}
+	slices.SortFunc(captures, func(a, b capture) int { c, _ := a.from.Cmp(b.from); return c })
+	scoped, ok := pr.sys.(connector.CaptureScopedRefunder)
+	if !ok || !scoped.RefundsPerCapture() || len(captures) == 0 || !amount.Equal(plan.Amount) {
+		part := refundPart{Amount: amount}
+		if len(captures) > 0 {
+			part.CaptureID = captures[0].id
+		}
+		return []refundPart{part}, nil
+	}
+	from, err := plan.Cumulative.Sub(plan.Amount)
+	if err != nil {
+		return nil, err
+	}
+	var parts []refundPart
+	total := commerce.Zero(plan.Amount.Currency)
+	for _, c := range captures {
+		lo, hi := maxMoney(from, c.from), minMoney(plan.Cumulative, c.to)
+		if n, _ := lo.Cmp(hi); n >= 0 {
+			continue
+		}
+		share, err := hi.Sub(lo)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, refundPart{CaptureID: c.id, Amount: share})
+		if total, err = total.Add(share); err != nil {
+			return nil, err
+		}
+	}
+	if !total.Equal(plan.Amount) {
+		return nil, deadf("the captures of order %s cover %s of the %s to refund (refunds up to %s)", number, total, plan.Amount, plan.Cumulative)
+	}
+	return parts, nil
+}
+
+func maxMoney(a, b commerce.Money) commerce.Money {
+	if c, _ := a.Cmp(b); c < 0 {
+		return b
+	}
+	return a
+}
+
+func minMoney(a, b commerce.Money) commerce.Money {
+	if c, _ := a.Cmp(b); c > 0 {
+		return b
+	}
+	return a
 }
 
 // capturedEnough asks for a retry while the money to refund is not yet

@@ -470,14 +470,6 @@ func (e *Engine) handleCapture(ctx context.Context, st *Step) (commerce.Ref, err
 		return commerce.Ref{}, err
 	}
 	ref := commerce.Ref{System: pr.sys.System(), Account: pr.sys.Account(), ID: c.ID}
-	k := MapKey{Kind: mapCapture, Key: p.Event.OrderNumber, System: pr.sys.System(), Account: pr.sys.Account()}
-	if _, known, err := e.store.Ref(ctx, k); err != nil {
-		return commerce.Ref{}, err
-	} else if !known {
-		if err := e.store.SetRef(ctx, k, ref); err != nil {
-			return commerce.Ref{}, err
-		}
-	}
 	// The order is complete: give back what the authorization holds
 	// beyond what was captured.
 	if _, releases := pr.sys.(connector.Releaser); plan.Final && releases && !plan.Authorized.Currency.IsZero() {

@@ -218,6 +218,41 @@ func TestReturnsCreditThenRefund(t *testing.T) {
 	}
 }
 
+// A provider that refunds per capture (PayPal) gets a return spanning two
+// partial deliveries as one refund per capture, each within its capture.
+func TestRefundSpreadOverCaptures(t *testing.T) {
+	r := statusRig(t, nil)
+	r.psp.perCapture = true
+	r.erp.events.add(delivered("d1", "1001", commerce.FulfillmentLine{SKU: "A", Quantity: 1})) // 33.33 + 49.00 shipping
+	r.sync()
+	r.erp.events.add(delivered("d2", "1001")) // 2 × 33.33 + 100.00
+	r.sync()
+	ret := func(id string, lines ...commerce.ReturnLine) commerce.Return {
+		return commerce.Return{ID: id, OrderNumber: "1001", Status: commerce.ReturnClosed, Lines: lines}
+	}
+	r.shop.returns.add(ret("r1", commerce.ReturnLine{SKU: "A", Quantity: 1}))
+	r.sync()
+	r.shop.returns.add(ret("r2", commerce.ReturnLine{SKU: "B", Quantity: 1}))
+	r.sync()
+	r.sync()
+
+	// r1 takes 33.33 of the first capture (82.33); r2's 100.00 takes the
+	// 49.00 left of it and 51.00 of the second.
+	want := []string{"re-1 cap-1 33.33 r1", "re-2 cap-1 49.00 r2#1", "re-3 cap-2 51.00 r2#2"}
+	if diff := cmp.Diff(want, r.psp.refundsOf("pay-1001")); diff != "" {
+		t.Errorf("refunds (-want +got):\n%s", diff)
+	}
+	for _, id := range []string{"re-2", "re-3"} {
+		credit, ok, err := r.e.CreditForRefund(context.Background(), commerce.Ref{System: "mempsp", Account: "m1", ID: id})
+		if err != nil || !ok || credit.ID != "K-r2" {
+			t.Errorf("CreditForRefund(%s) = %v %v %v", id, credit, ok, err)
+		}
+	}
+	if st := r.step(ReturnStepKey("se", "r2", "refund")); st.State != StepDone || st.Result.ID != "re-2" {
+		t.Errorf("r2 refund step: %s %v %q", st.State, st.Result, st.Reason)
+	}
+}
+
 func TestHooksOnTheWayToProviderAndShop(t *testing.T) {
 	var seen []string
 	r := statusRig(t, nil)

@@ -20,12 +20,13 @@ const (
 
 // Compile-time checks of the capabilities Client offers.
 var (
-	_ connector.System        = (*Client)(nil)
-	_ connector.Capturer      = (*Client)(nil)
-	_ connector.Refunder      = (*Client)(nil)
-	_ connector.Releaser      = (*Client)(nil)
-	_ connector.PaymentReader = (*Client)(nil)
-	_ connector.PayoutSource  = (*Client)(nil)
+	_ connector.System                = (*Client)(nil)
+	_ connector.Capturer              = (*Client)(nil)
+	_ connector.Refunder              = (*Client)(nil)
+	_ connector.CaptureScopedRefunder = (*Client)(nil)
+	_ connector.Releaser              = (*Client)(nil)
+	_ connector.PaymentReader         = (*Client)(nil)
+	_ connector.PayoutSource          = (*Client)(nil)
 )
 
 // Capture captures req.Amount of the authorization req.PaymentReference
@@ -160,6 +161,10 @@ func fillCapture(out *commerce.Capture, capt *Capture, raw []byte) error {
 	}
 	return nil
 }
+
+// RefundsPerCapture reports true: a PayPal refund draws on one capture
+// (connector.CaptureScopedRefunder).
+func (c *Client) RefundsPerCapture() bool { return true }
 
 // Refund refunds req.Amount of the capture req.CaptureID (what remains of
 // it when req.Amount has no currency), keyed by the required idempotency
