@@ -42,6 +42,7 @@ const (
 	mapProduct        = "product"     // SKU → ref in a system
 	mapReturnRefunded = "return.shop" // return id → the shop's refund of it
 	mapRefundCredit   = "refund.credit"
+	mapEngineRefund   = "refund.engine" // a refund the engine made at a provider → the return
 )
 
 // OrderStepKey is the journal key of an order's transfer to the ERP.

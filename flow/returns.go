@@ -277,6 +277,14 @@ func (e *Engine) handleReturnRefund(ctx context.Context, st *Step) (commerce.Ref
 		if i == 0 {
 			first = ref
 		}
+		if refund.ID != "" {
+			// Where the provider is the shop (Shopify Payments), the refund
+			// comes back through the shop's refunds feed: it is ours.
+			if err := e.store.SetRef(ctx, MapKey{Kind: mapEngineRefund, Key: refund.ID, System: ref.System, Account: ref.Account},
+				commerce.Ref{System: "return", Account: st.Shop, ID: p.Return.ID}); err != nil {
+				return commerce.Ref{}, err
+			}
+		}
 		if p.Credit != nil && refund.ID != "" {
 			// For reconcile: the refund in the payout matches this credit
 			// invoice.
@@ -438,6 +446,11 @@ func (e *Engine) intakeRefunds(ctx context.Context, s *shopRT, refunds []commerc
 		if s.cfg.Returns.Credit != "erp" {
 			continue
 		}
+		if _, own, err := e.store.Ref(ctx, MapKey{Kind: mapEngineRefund, Key: r.ID, System: s.sys.System(), Account: s.sys.Account()}); err != nil {
+			return nil, err
+		} else if own {
+			continue // the refund of a return, credited with the return
+		}
 		st, err := e.newStep("refund:"+s.cfg.ID+":"+r.ID+":credit", KindRefundCredit, r.OrderNumber, s.cfg.ID, r)
 		if err != nil {
 			return nil, err
@@ -462,6 +475,11 @@ func (e *Engine) handleRefundCredit(ctx context.Context, st *Step) (commerce.Ref
 	if err != nil {
 		return commerce.Ref{}, err
 	}
+	if ret, err := e.engineRefundOf(ctx, s, r); err != nil {
+		return commerce.Ref{}, err
+	} else if ret != "" {
+		return commerce.Ref{}, Skip("the engine made this refund for return " + ret + ", credited with the return")
+	}
 	req := connector.CreditRequest{OrderNumber: r.OrderNumber, Refund: &r, Reason: r.Reason}
 	if err := runHooks(ctx, e, ShopToERP, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
 		return commerce.Ref{}, err
@@ -474,4 +492,30 @@ func (e *Engine) handleRefundCredit(ctx context.Context, st *Step) (commerce.Ref
 		return commerce.Ref{}, err
 	}
 	return res.Ref, nil
+}
+
+// engineRefundOf names the return a refund read from the shop was made for,
+// when the engine made it there itself (the shop is also the payment
+// provider, as with Shopify Payments). The feed can deliver the refund
+// before the engine has recorded it, after a crash between the refund and
+// its record, so while a refund of the order at this shop is unfinished
+// the answer is a retry.
+func (e *Engine) engineRefundOf(ctx context.Context, s *shopRT, r commerce.Refund) (string, error) {
+	if ret, ok, err := e.store.Ref(ctx, MapKey{Kind: mapEngineRefund, Key: r.ID, System: s.sys.System(), Account: s.sys.Account()}); err != nil || ok {
+		return ret.ID, err
+	}
+	steps, err := e.store.Steps(ctx, StepFilter{Subject: r.OrderNumber, Kind: KindReturnRefund, State: StepPending})
+	if err != nil {
+		return "", err
+	}
+	for _, st := range steps {
+		p, err := decodePayload[returnPayload](&st)
+		if err != nil || p.Payment == nil || p.Payment.Skip != "" {
+			continue
+		}
+		if pr := e.providerNamed(p.Payment.Provider); pr != nil && pr.sys.System() == s.sys.System() && pr.sys.Account() == s.sys.Account() {
+			return "", &retryError{err: fmt.Errorf("refund %s of the order at the shop has not finished; %s may be its refund", st.Key, r.ID)}
+		}
+	}
+	return "", nil
 }

@@ -2,8 +2,11 @@ package flow
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -275,5 +278,87 @@ func TestHooksOnTheWayToProviderAndShop(t *testing.T) {
 	}
 	if f := r.shop.fulfilled(); len(f) != 1 || f[0].Tracking[0].URL != "https://t.example/PNd1" {
 		t.Errorf("fulfillment %+v", f)
+	}
+}
+
+// payingShop is a shop that takes the payments too, as Shopify does with
+// Shopify Payments: the refunds the engine makes through it come back in
+// its refunds feed.
+type payingShop struct {
+	*memShop
+	psp *memPSP
+}
+
+func (s payingShop) System() string  { return s.memShop.System() }
+func (s payingShop) Account() string { return s.memShop.Account() }
+
+func (s payingShop) Capture(ctx context.Context, r connector.CaptureRequest, opts ...connector.CallOption) (commerce.Capture, error) {
+	return s.psp.Capture(ctx, r, opts...)
+}
+
+func (s payingShop) Refund(ctx context.Context, r connector.RefundRequest, opts ...connector.CallOption) (commerce.Refund, error) {
+	f, failed := s.faults.take("Refund")
+	if failed && !f.applied {
+		return commerce.Refund{}, f.err
+	}
+	rf, err := s.psp.Refund(ctx, r, opts...)
+	if err != nil {
+		return rf, err
+	}
+	if !slices.ContainsFunc(s.refunds.items, func(x commerce.Refund) bool { return x.ID == rf.ID }) {
+		s.refunds.add(rf)
+	}
+	if failed {
+		return commerce.Refund{}, f.err
+	}
+	return rf, nil
+}
+
+// The engine's own refunds read back from a shop that is also the
+// provider get no second credit invoice, also when the shop reports the
+// refund before the engine heard of it (an answer lost after the refund).
+func TestRefundsThroughTheShopAreNotCreditedTwice(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lost answer %v", lost), func(t *testing.T) {
+			r := newRig(t, func(c *Config) { c.Shops[0].Orders.Articles = "connector" })
+			r.cfg.Providers = []ProviderConfig{{Name: "shopify_payments", System: "memshop"}}
+			ps := payingShop{memShop: r.shop, psp: r.psp}
+			r.sys.Shops["se"] = ps
+			r.sys.Providers = map[string]connector.System{"shopify_payments": ps}
+			r.restart()
+			o := newOrder("1001", commerce.FinancialAuthorized, grossLine("a", "A", 2, "50.00", ""))
+			o.Payments[0].Provider, o.Payments[0].Reference = "shopify_payments", "pay-1001"
+			r.psp.authorize("pay-1001", o.Totals.Total)
+			r.shop.addOrders(o)
+			r.sync()
+			r.erp.events.add(delivered("d1", "1001"))
+			r.sync()
+			if lost {
+				r.shop.faults.add("Refund", 1, connector.NewError("memshop", "Refund", connector.KindTemporary, "connection reset"), true)
+			}
+			r.shop.returns.add(commerce.Return{ID: "r1", OrderNumber: "1001", Status: commerce.ReturnClosed, Lines: []commerce.ReturnLine{{SKU: "A", Quantity: 1}}})
+			for range 4 {
+				r.sync()
+				r.clock.advance(time.Hour)
+			}
+			_, refunded, _, refunds, _ := r.psp.state("pay-1001")
+			if !refunded.Equal(sek("50.00")) || refunds != 1 {
+				t.Errorf("refunded %s in %d refunds; want 50.00 in 1", refunded, refunds)
+			}
+			if _, ok := r.erp.credit("r1"); !ok {
+				t.Error("no credit invoice for the return")
+			}
+			if _, ok := r.erp.credit("re-1"); ok {
+				t.Error("the engine's own refund was credited again")
+			}
+			if lost {
+				st := r.step("refund:se:re-1:credit")
+				if st.State != StepSkipped || !strings.Contains(st.Reason, "return r1") {
+					t.Errorf("credit step of the read-back refund: %s %q", st.State, st.Reason)
+				}
+			} else if _, ok, _ := r.store.Step(context.Background(), "refund:se:re-1:credit"); ok {
+				t.Error("a refund recorded as the engine's own was journalled for a credit")
+			}
+		})
 	}
 }
