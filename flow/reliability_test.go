@@ -22,7 +22,9 @@ package flow_test
 //     delivered amount (the cumulative shares of the delivered units,
 //     shipping with the first delivery, everything once the order is
 //     complete);
-//   - every return is refunded once, for the returned units' share, at
+//   - every return has one credit invoice (in a ledger standing in for the
+//     ERP's, with faults of its own: Specter has no known credit-invoice
+//     operation) and is refunded once, for the returned units' share, at
 //     the same provider;
 //   - the journal holds no pending step and no dead letter, and Specter's
 //     order queue is empty.
@@ -106,6 +108,8 @@ type worldOrder struct {
 	lines    []wline
 	total    decimal.Decimal
 	returns  map[string]int // SKU → units returned
+	// returnIDs are the shop's ids of the order's returns.
+	returnIDs []string
 }
 
 // killer cuts an engine's life short: after a number of HTTP calls it
@@ -165,6 +169,7 @@ type world struct {
 	now    time.Time
 	orders []*worldOrder
 	log    *slog.Logger
+	ledger *creditLedger
 }
 
 func runReliability(t *testing.T, seed uint64, nOrders int) {
@@ -176,6 +181,7 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	w.klarna = klarnatest.NewServer(klarnatest.WithStartTime(w.now))
 	w.paypal = try[*paypaltest.Server](t)(paypaltest.NewServer(paypaltest.WithStartTime(w.now), paypaltest.WithSeed(seed)))
 	t.Cleanup(func() { w.shop.Close(); w.erp.Close(); w.psp.Close(); w.klarna.Close(); w.paypal.Close() })
+	w.ledger = newCreditLedger(seed, *relPSPChaos)
 	w.kill = &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
 	w.http = &http.Client{Transport: w.kill, Timeout: 5 * time.Second}
 
@@ -208,13 +214,14 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	for _, f := range w.faults() {
 		f.Reset()
 	}
+	w.ledger.calm()
 	w.kill.disarm()
 	w.converge()
 	w.deliverAll()
 	w.converge()
 	w.check()
-	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d 5xx/429 injected", seed, w.kill.kills.Load(),
-		w.injected(0), w.injected(1), w.injected(2))
+	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d 5xx/429 injected; ledger: %v", seed, w.kill.kills.Load(),
+		w.injected(0), w.injected(1), w.injected(2), w.ledger)
 }
 
 // faults are the fakes' injectors: the shop's and the ERP's, then the
@@ -302,7 +309,7 @@ func (w *world) config() flow.Config {
 		ERP: flow.ERPConfig{System: "specter", Currencies: []string{"SEK"}, PriceDecimals: 3, RoundingSKU: "ORESAVR", DefaultVATRate: &rate},
 		Shops: []flow.ShopConfig{{ID: "se", System: "shopify", Currency: "SEK", Mode: flow.ShopLeads,
 			Orders:  flow.OrderRules{Articles: "connector"},
-			Returns: flow.ReturnRules{Credit: "none", Refund: "provider"},
+			Returns: flow.ReturnRules{Credit: "erp", Refund: "provider"},
 			Catalog: flow.CatalogRules{BatchSize: 10}}},
 		Providers: []flow.ProviderConfig{{Name: "stripe", System: "stripe"}, {Name: "klarna", System: "klarna"},
 			// The harness fetches no payouts (no reconciler), but PayPal's
@@ -330,7 +337,7 @@ func (w *world) systems() flow.Systems {
 	id, secret := w.paypal.Credentials()
 	pp := try[*paypal.Client](w.t)(paypal.New(id, secret, paypal.WithBaseURL(w.paypal.URL()), paypal.WithHTTPClient(w.http),
 		paypal.WithRetry(a, lo, hi), paypal.WithLogger(w.log), paypal.WithClock(clock)))
-	return flow.Systems{ERP: sp, Shops: map[string]connector.System{"se": sh},
+	return flow.Systems{ERP: creditingERP{Connector: sp, ledger: w.ledger}, Shops: map[string]connector.System{"se": sh},
 		Providers: map[string]connector.System{"stripe": st, "klarna": kl, "paypal": pp}}
 }
 
@@ -408,8 +415,9 @@ func (w *world) returnSome() {
 			continue
 		}
 		l := o.lines[w.rng.IntN(len(o.lines))]
-		try[shopifytest.Return](w.t)(w.shop.AddReturn(o.id, shopifytest.Return{Status: "CLOSED", Lines: []shopifytest.ReturnLine{{SKU: l.sku, Quantity: 1, Reason: "size_too_small"}}}))
+		r := try[shopifytest.Return](w.t)(w.shop.AddReturn(o.id, shopifytest.Return{Status: "CLOSED", Lines: []shopifytest.ReturnLine{{SKU: l.sku, Quantity: 1, Reason: "size_too_small"}}}))
 		o.returns[l.sku]++
+		o.returnIDs = append(o.returnIDs, r.ID)
 	}
 }
 
@@ -510,6 +518,7 @@ func (w *world) moved(o *worldOrder) (captured, refunded decimal.Decimal) {
 
 func (w *world) check() {
 	t := w.t
+	w.checkCredits()
 	acc := w.erp.Default()
 	byExt := map[string]int{}
 	for _, so := range acc.Orders() {
