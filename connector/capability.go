@@ -46,6 +46,13 @@ type PriceSink interface {
 	SetPrices(ctx context.Context, prices []commerce.FixedPrice, opts ...CallOption) error
 }
 
+// PriceListSource reads price lists that changed (ERPs that keep price
+// lists per customer group or market). Each item is a whole list as it
+// stands now, so a reader can replace its copy.
+type PriceListSource interface {
+	PriceLists() Feed[commerce.PriceList]
+}
+
 // PriceListSink writes fixed prices per SKU into a price list.
 type PriceListSink interface {
 	SetPriceList(ctx context.Context, list commerce.PriceList, opts ...CallOption) error

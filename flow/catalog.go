@@ -18,6 +18,7 @@ const (
 	guardProduct = "product"
 	guardPrice   = "price"
 	guardStock   = "stock"
+	guardList    = "pricelist"
 	targetERP    = "erp"
 )
 
@@ -122,6 +123,7 @@ type catalogPayload struct {
 	Source  string               `json:"source,omitempty"` // the source shop of a product going to the ERP
 	Product *commerce.Product    `json:"product,omitempty"`
 	Stock   *commerce.StockLevel `json:"stock,omitempty"`
+	List    *commerce.PriceList  `json:"price_list,omitempty"`
 }
 
 // itemFailure is an item refused for good.
@@ -599,6 +601,12 @@ func (e *Engine) handleCatalogReplay(ctx context.Context, st *Step) (commerce.Re
 			return commerce.Ref{}, serr
 		}
 		failed, err = e.stockToShop(ctx, s, []commerce.StockLevel{*p.Stock}, true)
+	case p.Kind == KindPriceListPush && p.List != nil:
+		s, serr := e.shopOf(&Step{Shop: p.Target})
+		if serr != nil {
+			return commerce.Ref{}, serr
+		}
+		failed, err = e.priceListsToShop(ctx, s, []commerce.PriceList{*p.List})
 	default:
 		return commerce.Ref{}, deadf("unknown catalogue item %q", p.Kind)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
 	"github.com/knyt/knyt/commerce"
@@ -181,5 +182,71 @@ func TestProductWithoutRateUsesDefault(t *testing.T) {
 	r.sync()
 	if a, ok := r.erp.article("FOOD"); !ok || !a.Variants[0].Price.Equal(sek("100.00")) {
 		t.Errorf("article = %+v", a.Variants)
+	}
+}
+
+func TestERPPriceListsToShop(t *testing.T) {
+	r := newRig(t, func(c *Config) {
+		c.Shops[0].Mode = ERPLeads
+		c.Shops[0].Catalog.PriceLists = []string{"B2B", "Outlet EUR"}
+	})
+	r.erp.addArticle("P-1", "80.00", 25)
+	r.erp.addArticle("BOOK-1", "100.00", 6)
+	eur := func(a string) commerce.Money { return mustMoney(a, "EUR") }
+	b2b := commerce.PriceList{Name: "B2B", Currency: commerce.SEK, CustomerGroup: "wholesale",
+		Prices: []commerce.FixedPrice{{SKU: "P-1", Price: sek("64.00")}, {SKU: "BOOK-1", Price: sek("94.34"), CompareAtPrice: new(sek("100.00"))}}}
+	staff := commerce.PriceList{Name: "Staff", Currency: commerce.SEK, Prices: []commerce.FixedPrice{{SKU: "P-1", Price: sek("1.00")}}}
+	outlet := commerce.PriceList{Name: "Outlet EUR", Currency: commerce.EUR, PricesIncludeTax: true, Prices: []commerce.FixedPrice{{SKU: "P-1", Price: eur("7.99")}}}
+	r.erp.lists.add(b2b, staff, outlet)
+	r.sync()
+
+	// Excluding VAT in the ERP, including it in the shop, each SKU at its
+	// own rate; a list already including VAT goes as it is.
+	want := commerce.PriceList{Name: "B2B", Currency: commerce.SEK, CustomerGroup: "wholesale", PricesIncludeTax: true,
+		Prices: []commerce.FixedPrice{{SKU: "P-1", Price: sek("80.00")}, {SKU: "BOOK-1", Price: sek("100.00"), CompareAtPrice: new(sek("106.00"))}}}
+	got, _, ok := r.shop.priceList("B2B@SEK")
+	if diff := cmp.Diff(want, got); !ok || diff != "" {
+		t.Errorf("B2B in the shop (-want +got):\n%s", diff)
+	}
+	if got, _, _ := r.shop.priceList("Outlet EUR@EUR"); !got.Prices[0].Price.Equal(eur("7.99")) {
+		t.Errorf("Outlet EUR = %+v", got.Prices)
+	}
+	if _, _, ok := r.shop.priceList("Staff@SEK"); ok {
+		t.Error("a list the shop does not take was written")
+	}
+
+	// Unchanged lists are not written again; a changed one is; a list with
+	// an SKU the ERP does not know is a dead letter, the others flow.
+	b2b.Prices[0].Price = sek("60.00")
+	bad := commerce.PriceList{Name: "B2B", Currency: commerce.NOK, Prices: []commerce.FixedPrice{{SKU: "NOPE", Price: mustMoney("10.00", "NOK")}}}
+	r.erp.lists.add(outlet, b2b, bad)
+	r.sync()
+	got, writes, _ := r.shop.priceList("B2B@SEK")
+	if writes != 3 || !got.Prices[0].Price.Equal(sek("75.00")) {
+		t.Errorf("%d list writes, B2B P-1 at %s; want 3 writes, 75.00", writes, got.Prices[0].Price)
+	}
+	dead, err := r.store.Steps(context.Background(), StepFilter{State: StepDead, Kind: KindPriceListPush})
+	if err != nil || len(dead) != 1 || !strings.Contains(dead[0].Reason, "NOPE is not an article") {
+		t.Fatalf("dead letters %+v %v", dead, err)
+	}
+	// Replayed once the article exists, the list goes through.
+	r.erp.addArticle("NOPE", "8.00", 25)
+	if _, err := r.e.Replay(context.Background(), dead[0].Key); err != nil {
+		t.Fatal(err)
+	}
+	r.sync()
+	if got, _, ok := r.shop.priceList("B2B@NOK"); !ok || !got.Prices[0].Price.Equal(mustMoney("12.50", "NOK")) {
+		t.Errorf("replayed list %+v %v", got, ok)
+	}
+}
+
+func TestPriceListsConfig(t *testing.T) {
+	cfg := baseConfig()
+	cfg.Shops[0].Catalog.PriceLists = []string{"B2B", " "}
+	err := cfg.Validate()
+	for _, want := range []string{"shops[0].catalog.price_lists: the shop leads prices", "shops[0].catalog.price_lists[1]: empty name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want %q", err, want)
+		}
 	}
 }

@@ -152,6 +152,11 @@ type CatalogRules struct {
 	StockBuffer int `json:"stock_buffer,omitempty"`
 	// BatchSize bounds items per bulk write (default 50).
 	BatchSize int `json:"batch_size,omitempty"`
+	// PriceLists names the ERP's price lists written to the shop where the
+	// ERP leads prices (modes erp_leads and combined); "*" takes them all.
+	// Empty writes none. It needs an ERP connector that reads price lists
+	// (connector.PriceListSource) and a shop that takes them.
+	PriceLists []string `json:"price_lists,omitempty"`
 }
 
 // ProviderConfig describes a payment provider.
@@ -401,6 +406,14 @@ func (c *Config) Validate() error {
 		}
 		if s.Catalog.BatchSize < 0 {
 			p.add(path+".catalog.batch_size", "negative")
+		}
+		if len(s.Catalog.PriceLists) > 0 && s.Mode == ShopLeads {
+			p.add(path+".catalog.price_lists", "the shop leads prices in mode %s; price lists come from the ERP only where it leads them", s.Mode)
+		}
+		for j, n := range s.Catalog.PriceLists {
+			if strings.TrimSpace(n) == "" {
+				p.add(fmt.Sprintf("%s.catalog.price_lists[%d]", path, j), "empty name")
+			}
 		}
 		if s.Concurrency < 0 {
 			p.add(path+".concurrency", "negative")

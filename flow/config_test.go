@@ -31,7 +31,7 @@ func wantConfig() *Config {
 				Orders:  OrderRules{Trigger: []string{"authorized", "paid"}, As: "order", Articles: "connector"},
 				Status:  map[string][]string{"delivered": {"fulfill", "capture"}, "invoiced": {}, "paid": {"mark_paid"}, "cancelled": {"cancel", "release"}},
 				Returns: ReturnRules{Trigger: []string{"closed"}, Credit: "erp", Refund: "provider"},
-				Catalog: CatalogRules{Locations: map[string]string{"1": "gid://shopify/Location/1"}, StockBuffer: 2},
+				Catalog: CatalogRules{Locations: map[string]string{"1": "gid://shopify/Location/1"}, StockBuffer: 2, PriceLists: []string{"B2B", "Återförsäljare"}},
 			},
 			{
 				ID: "fi", System: "shopify", Account: "acme-fi.myshopify.com",

@@ -37,6 +37,12 @@
 //   - Combined: products shop → ERP; prices and stock ERP → shop; orders
 //     and status as with ERPLeads.
 //
+// Where the ERP leads prices (ERPLeads, Combined), its price lists go to
+// the shops that name them in CatalogRules.PriceLists, each list whole,
+// converted to the shop's VAT basis with each SKU's rate (the ERP's article
+// where the ERP connector can look it up, else erp.default_vat_rate). This
+// needs an ERP connector with connector.PriceListSource; Specter's has none.
+//
 // Around them: which financial statuses transfer an order
 // (OrderRules.Trigger); the ERP events that go back to the shop
 // (ShopConfig.Status: delivered → fulfill with tracking and optional

@@ -151,11 +151,13 @@ type memShop struct {
 	stock        map[string]int // sku@location
 	stockWrites  int
 	productPuts  int
+	lists        map[string]commerce.PriceList // by name@currency
+	listWrites   int
 }
 
 func newMemShop(account string) *memShop {
 	return &memShop{account: account, catalog: map[string]commerce.Product{}, fulfillKeys: map[string]string{},
-		prices: map[string]commerce.FixedPrice{}, stock: map[string]int{}}
+		prices: map[string]commerce.FixedPrice{}, stock: map[string]int{}, lists: map[string]commerce.PriceList{}}
 }
 
 func (s *memShop) System() string                             { return "memshop" }
@@ -243,6 +245,22 @@ func (s *memShop) SetPrices(_ context.Context, ps []commerce.FixedPrice, _ ...co
 	return nil
 }
 
+func (s *memShop) SetPriceList(_ context.Context, l commerce.PriceList, _ ...connector.CallOption) error {
+	if f, ok := s.fail("SetPriceList"); ok && !f.applied {
+		return f.err
+	}
+	defer s.lock()()
+	s.lists[l.Name+"@"+l.Currency.Code()] = l
+	s.listWrites++
+	return nil
+}
+
+func (s *memShop) priceList(key string) (commerce.PriceList, int, bool) {
+	defer s.lock()()
+	l, ok := s.lists[key]
+	return l, s.listWrites, ok
+}
+
 func (s *memShop) SetStock(_ context.Context, cs []connector.StockChange, _ ...connector.CallOption) error {
 	if f, ok := s.fail("SetStock"); ok && !f.applied {
 		return f.err
@@ -312,6 +330,7 @@ type memERP struct {
 	events      memFeed[commerce.OrderEvent]
 	products    memFeed[commerce.Product]
 	stock       memFeed[commerce.StockLevel]
+	lists       memFeed[commerce.PriceList]
 	afterCreate func()          // called once a create is applied
 	refuse      map[string]bool // SKUs UpsertProducts refuses as invalid
 	echo        bool            // UpsertProducts appends to the product feed, like a real ERP's change queue
@@ -320,7 +339,7 @@ type memERP struct {
 func newMemERP() *memERP {
 	e := &memERP{orders: map[string]commerce.Order{}, orderKeys: map[string][]string{}, invoices: map[string]commerce.Order{},
 		customers: map[string]commerce.Customer{}, articles: map[string]commerce.Product{}, credits: map[string]connector.CreditRequest{}}
-	e.events.queue, e.products.queue, e.stock.queue = true, true, true
+	e.events.queue, e.products.queue, e.stock.queue, e.lists.queue = true, true, true, true
 	return e
 }
 
@@ -329,6 +348,7 @@ func (e *memERP) Account() string                                  { return "acm
 func (e *memERP) OrderEvents() connector.Feed[commerce.OrderEvent] { return &e.events }
 func (e *memERP) Products() connector.Feed[commerce.Product]       { return &e.products }
 func (e *memERP) Stock() connector.Feed[commerce.StockLevel]       { return &e.stock }
+func (e *memERP) PriceLists() connector.Feed[commerce.PriceList]   { return &e.lists }
 func (e *memERP) lock() func()                                     { e.mu.Lock(); return e.mu.Unlock }
 func (e *memERP) order(n string) (commerce.Order, bool) {
 	defer e.lock()()

@@ -228,6 +228,10 @@ func (e *Engine) checkCapabilities(p *problems) {
 			need[connector.StockSource](p, "erp", e.erp, "by "+s.path+".mode combined")
 			need[connector.StockSink](p, s.path, s.sys, "by mode combined")
 		}
+		if len(c.Catalog.PriceLists) > 0 {
+			need[connector.PriceListSource](p, "erp", e.erp, "by "+s.path+".catalog.price_lists")
+			need[connector.PriceListSink](p, s.path, s.sys, "by catalog.price_lists")
+		}
 	}
 	for i, pr := range e.providers {
 		if e.reconciler != nil {

@@ -35,6 +35,7 @@ const (
 	KindProductPush   = "product.push"
 	KindPricePush     = "price.push"
 	KindStockPush     = "stock.push"
+	KindPriceListPush = "pricelist.push"
 	mapOrder          = "order"       // shop order number → ERP ref
 	mapOrderShop      = "order.shop"  // shop order number → the shop's order ref (Account = shop id)
 	mapERPOrder       = "order.erp"   // the ERP's order id → the shop's order number
@@ -57,20 +58,21 @@ func (e *Engine) registerHandlers() {
 		return nil
 	}
 	e.handlers = map[string]stepHandler{
-		KindOrderCreate:  {run: e.handleOrderCreate, sem: erp},
-		KindFulfill:      {run: e.handleFulfill, sem: shop},
-		KindMarkPaid:     {run: e.handleMarkPaid, sem: shop},
-		KindCancel:       {run: e.handleCancel, sem: shop},
-		KindCapture:      {run: e.handleCapture, sem: e.providerSem},
-		KindRelease:      {run: e.handleRelease, sem: e.providerSem},
-		KindOrderRelease: {run: e.handleRelease, sem: e.providerSem},
-		KindReturnCredit: {run: e.handleReturnCredit, sem: erp},
-		KindReturnRefund: {run: e.handleReturnRefund, sem: e.providerSem},
-		KindRefundCredit: {run: e.handleRefundCredit, sem: erp},
-		KindProductPush:  {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
-		KindPricePush:    {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
-		KindStockPush:    {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
-		KindInitialBatch: {run: e.handleInitialBatch, sem: func(*Step) chan struct{} { return nil }},
+		KindOrderCreate:   {run: e.handleOrderCreate, sem: erp},
+		KindFulfill:       {run: e.handleFulfill, sem: shop},
+		KindMarkPaid:      {run: e.handleMarkPaid, sem: shop},
+		KindCancel:        {run: e.handleCancel, sem: shop},
+		KindCapture:       {run: e.handleCapture, sem: e.providerSem},
+		KindRelease:       {run: e.handleRelease, sem: e.providerSem},
+		KindOrderRelease:  {run: e.handleRelease, sem: e.providerSem},
+		KindReturnCredit:  {run: e.handleReturnCredit, sem: erp},
+		KindReturnRefund:  {run: e.handleReturnRefund, sem: e.providerSem},
+		KindRefundCredit:  {run: e.handleRefundCredit, sem: erp},
+		KindProductPush:   {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
+		KindPricePush:     {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
+		KindStockPush:     {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
+		KindPriceListPush: {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
+		KindInitialBatch:  {run: e.handleInitialBatch, sem: func(*Step) chan struct{} { return nil }},
 	}
 }
 

@@ -175,6 +175,13 @@ func (e *Engine) feeds() []feedRT {
 				return pullFeed(ctx, e, "erp:stock", ss.Stock(), noSteps(e.syncERPStock))
 			}})
 	}
+	if e.firstShop(func(s *shopRT) bool { return len(s.cfg.Catalog.PriceLists) > 0 }) != nil {
+		ls := e.erp.(connector.PriceListSource)
+		out = append(out, feedRT{name: "erp:pricelists", owner: "erp", words: []string{"pricelist", "price_list", "price"}, interval: time.Duration(r.CatalogInterval),
+			pull: func(ctx context.Context) error {
+				return pullFeed(ctx, e, "erp:pricelists", ls.PriceLists(), noSteps(e.syncERPPriceLists))
+			}})
+	}
 	if e.reconciler != nil {
 		for _, pr := range e.providers {
 			owner := "provider:" + pr.cfg.Name
