@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/knyt/knyt/commerce"
 )
 
 func TestKindForStatus(t *testing.T) {
@@ -290,6 +292,7 @@ type fakeFeed struct {
 	page      int
 	committed []Cursor
 	stuck     bool
+	bad       map[int]bool // items reported as problems
 }
 
 func (f *fakeFeed) Next(_ context.Context, after Cursor) (Batch[int], error) {
@@ -299,7 +302,15 @@ func (f *fakeFeed) Next(_ context.Context, after Cursor) (Batch[int], error) {
 		return Batch[int]{Cursor: after, More: true}, nil
 	}
 	end := min(start+f.page, len(f.items))
-	return Batch[int]{Items: f.items[start:end], Cursor: Cursor(fmt.Sprint(end)), More: end < len(f.items)}, nil
+	b := Batch[int]{Cursor: Cursor(fmt.Sprint(end)), More: end < len(f.items)}
+	for _, x := range f.items[start:end] {
+		if f.bad[x] {
+			b.Problems = append(b.Problems, ItemProblem{Entity: "int", Ref: commerce.Ref{System: "fake", ID: fmt.Sprint(x)}, Err: commerce.ErrInvalid})
+		} else {
+			b.Items = append(b.Items, x)
+		}
+	}
+	return b, nil
 }
 
 func (f *fakeFeed) Commit(_ context.Context, c Cursor) error {
@@ -334,6 +345,46 @@ func TestDrain(t *testing.T) {
 	}
 	if _, err := Drain(t.Context(), &fakeFeed{stuck: true}, "0", func(context.Context, []int) error { return nil }); !errors.Is(err, errNoProgress) {
 		t.Errorf("stuck feed: %v", err)
+	}
+}
+
+func TestDrainProblems(t *testing.T) {
+	f := &fakeFeed{items: []int{1, 2, 3, 4, 5, 6, 7}, page: 3, bad: map[int]bool{2: true, 3: true, 5: true}}
+	var got []int
+	collect := func(_ context.Context, xs []int) error { got = append(got, xs...); return nil }
+	// Without a taker, Drain stops after the first page with problems,
+	// committed, and names them.
+	cur, err := Drain(t.Context(), f, "", collect)
+	var pe *ProblemsError
+	if !errors.As(err, &pe) || cur != "3" || len(pe.Problems) != 2 || !errors.Is(err, commerce.ErrInvalid) {
+		t.Fatalf("Drain = %q, %v", cur, err)
+	}
+	if want := "connector: 2 feed item(s) could not be mapped: int fake/2: invalid; int fake/3: invalid"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	// With one, every item and every problem is handed over.
+	var problems []string
+	cur, err = Drain(t.Context(), f, cur, collect, WithProblems(func(_ context.Context, ps []ItemProblem) error {
+		for _, p := range ps {
+			problems = append(problems, p.Ref.ID)
+		}
+		return nil
+	}))
+	if err != nil || cur != "7" {
+		t.Fatalf("Drain = %q, %v", cur, err)
+	}
+	if diff := cmp.Diff([]int{1, 4, 6, 7}, got); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"5"}, problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	// A failing taker stops before the page is committed.
+	f.committed = nil
+	boom := errors.New("boom")
+	cur, err = Drain(t.Context(), f, "3", collect, WithProblems(func(context.Context, []ItemProblem) error { return boom }))
+	if !errors.Is(err, boom) || cur != "3" || len(f.committed) != 0 {
+		t.Errorf("Drain with failing taker = %q, %v, commits %v", cur, err, f.committed)
 	}
 }
 

@@ -78,6 +78,9 @@ type memFeed[T any] struct {
 	failNext error
 	nexts    int // Next calls so far
 	failOn   int // the Next call (1-based) that fails with a temporary error
+	// unreadable, when set, picks the items the connector cannot map:
+	// they come as the batch's problems.
+	unreadable func(T) (commerce.Ref, error)
 }
 
 func (f *memFeed[T]) add(items ...T) {
@@ -113,7 +116,17 @@ func (f *memFeed[T]) Next(_ context.Context, after connector.Cursor) (connector.
 		page = 3
 	}
 	end := min(pos+page, len(f.items))
-	return connector.Batch[T]{Items: slices.Clone(f.items[pos:end]), Cursor: connector.Cursor(strconv.Itoa(end)), More: end < len(f.items)}, nil
+	b := connector.Batch[T]{Cursor: connector.Cursor(strconv.Itoa(end)), More: end < len(f.items)}
+	for _, it := range f.items[pos:end] {
+		if f.unreadable != nil {
+			if ref, err := f.unreadable(it); err != nil {
+				b.Problems = append(b.Problems, connector.ItemProblem{Entity: "item", Ref: ref, Err: err})
+				continue
+			}
+		}
+		b.Items = append(b.Items, it)
+	}
+	return b, nil
 }
 
 func (f *memFeed[T]) Commit(_ context.Context, c connector.Cursor) error {

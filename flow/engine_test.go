@@ -527,3 +527,45 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// An order its connector cannot read is a dead letter of its own; the
+// orders around it and after it flow.
+func TestUnreadableFeedItemsAreDeadLettered(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.Shops[0].Orders.Articles = "connector" })
+	r.shop.orders.unreadable = func(o commerce.Order) (commerce.Ref, error) {
+		if o.Note != "garbled" {
+			return commerce.Ref{}, nil
+		}
+		return o.Source, fmt.Errorf("totals: %w", commerce.ErrInvalid)
+	}
+	bad := newOrder("2", commerce.FinancialPaid, grossLine("l1", "A-1", 1, "100.00", ""))
+	bad.Note = "garbled"
+	r.shop.addOrders(newOrder("1", commerce.FinancialPaid, grossLine("l1", "A-1", 1, "100.00", "")), bad,
+		newOrder("3", commerce.FinancialPaid, grossLine("l1", "A-1", 1, "100.00", "")),
+		newOrder("4", commerce.FinancialPaid, grossLine("l1", "A-1", 1, "100.00", "")))
+	r.sync()
+	r.sync() // a second pass over the same feed adds no second dead letter
+	for _, n := range []string{"1", "3", "4"} {
+		if _, ok := r.erp.order(n); !ok {
+			t.Errorf("order %s did not flow", n)
+		}
+	}
+	dls, err := r.e.DeadLetters(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range dls {
+		got = append(got, d.Kind+" "+d.Shop+" "+d.Subject+" "+d.Reason)
+	}
+	if diff := cmp.Diff([]string{"feed.problem se gid-2 item memshop/gid-2: totals: invalid"}, got); diff != "" {
+		t.Errorf("dead letters (-want +got):\n%s", diff)
+	}
+	if c := r.e.Counters().ByKind[KindFeedProblem]; c.DeadLettered != 1 {
+		t.Errorf("counters %+v", c)
+	}
+	state, err := r.e.Replay(context.Background(), dls[0].Key)
+	if st := r.step(dls[0].Key); err != nil || state != StepDead || !strings.Contains(st.Reason, "correct it in memshop") {
+		t.Errorf("Replay = %s, %v; reason %q", state, err, st.Reason)
+	}
+}

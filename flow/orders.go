@@ -72,6 +72,7 @@ func (e *Engine) registerHandlers() {
 		KindPricePush:     {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
 		KindStockPush:     {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
 		KindPriceListPush: {run: e.handleCatalogReplay, sem: func(*Step) chan struct{} { return nil }},
+		KindFeedProblem:   {run: e.handleFeedProblem, sem: func(*Step) chan struct{} { return nil }},
 		KindInitialBatch:  {run: e.handleInitialBatch, sem: func(*Step) chan struct{} { return nil }},
 	}
 }

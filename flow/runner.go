@@ -81,11 +81,14 @@ func pullFeed[T any](ctx context.Context, e *Engine, name string, f connector.Fe
 			return fmt.Errorf("flow: feed %s: %w", name, err)
 		}
 		steps, err := intake(ctx, b.Items)
+		if err == nil {
+			err = e.deadLetterProblems(ctx, name, b.Problems)
+		}
 		if err != nil {
 			return fmt.Errorf("flow: feed %s: %w", name, err)
 		}
 		prev := cur
-		if b.Cursor != "" && (b.Cursor != cur || len(b.Items) > 0) {
+		if b.Cursor != "" && (b.Cursor != cur || len(b.Items) > 0 || len(b.Problems) > 0) {
 			if err := f.Commit(ctx, b.Cursor); err != nil {
 				return fmt.Errorf("flow: feed %s: commit: %w", name, err)
 			}
@@ -106,13 +109,68 @@ func pullFeed[T any](ctx context.Context, e *Engine, name string, f connector.Fe
 		if !b.More {
 			return nil
 		}
-		if len(b.Items) == 0 && b.Cursor == prev {
+		if len(b.Items) == 0 && len(b.Problems) == 0 && b.Cursor == prev {
 			return fmt.Errorf("flow: feed %s: %w", name, errNoProgress)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 	}
+}
+
+// KindFeedProblem is the dead letter of a feed item its connector could
+// not map (connector.ItemProblem).
+const KindFeedProblem = "feed.problem"
+
+// feedProblem is the payload of a KindFeedProblem dead letter.
+type feedProblem struct {
+	Feed   string       `json:"feed"`
+	Entity string       `json:"entity"`
+	Ref    commerce.Ref `json:"ref"`
+}
+
+// deadLetterProblems journals the items a feed's connector could not map,
+// one dead letter per item and error, so the feed moves on and the
+// merchant sees what to fix.
+func (e *Engine) deadLetterProblems(ctx context.Context, feed string, problems []connector.ItemProblem) error {
+	for _, p := range problems {
+		reason := p.Error()
+		st, err := e.newStep("problem:"+feed+":"+p.Ref.ID+":"+contentHash(reason)[:12], KindFeedProblem, p.Ref.ID, feedShop(feed),
+			feedProblem{Feed: feed, Entity: p.Entity, Ref: p.Ref})
+		if err != nil {
+			return err
+		}
+		st.State, st.Reason, st.Attempts = StepDead, reason, 1
+		if _, created, err := e.store.CreateStep(ctx, st); err != nil {
+			return err
+		} else if created {
+			e.counters.add(KindFeedProblem, func(c *Counters) { c.DeadLettered++ })
+			e.log.LogAttrs(ctx, levelError, "flow: feed item could not be read", attrKey("feed", feed), attrKey("step", st.Key), attrKey("reason", reason))
+		}
+	}
+	return nil
+}
+
+// feedShop is the shop id of a feed named "shop:<id>:…", else "".
+func feedShop(feed string) string {
+	rest, ok := strings.CutPrefix(feed, "shop:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ":")
+	return id
+}
+
+// handleFeedProblem answers a replay of a feed problem: the engine never
+// had the item, so it cannot run it again; the item comes back through its
+// feed once it is corrected in its system.
+func (e *Engine) handleFeedProblem(_ context.Context, st *Step) (commerce.Ref, error) {
+	p, err := decodePayload[feedProblem](st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	return commerce.Ref{}, deadf("%s %s could not be read from feed %s; correct it in %s and it comes back through the feed (discard this dead letter then)",
+		p.Entity, p.Ref.ID, p.Feed, p.Ref.System)
 }
 
 func noSteps[T any](fn func(context.Context, []T) error) func(context.Context, []T) ([]Step, error) {
