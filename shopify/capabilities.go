@@ -16,6 +16,7 @@ var (
 	_ connector.OrderCanceller = (*Client)(nil)
 	_ connector.PaidMarker     = (*Client)(nil)
 	_ connector.Capturer       = (*Client)(nil)
+	_ connector.Refunder       = (*Client)(nil)
 	_ connector.RefundSource   = (*Client)(nil)
 	_ connector.ReturnSource   = (*Client)(nil)
 	_ connector.PayoutSource   = (*Client)(nil)

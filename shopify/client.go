@@ -58,7 +58,10 @@ type Client struct {
 	captureKeys sync.Map
 
 	// fulfilKeys remembers Fulfill calls by idempotency key.
-	fulfilKeys keyMemory
+	fulfilKeys keyMemory[fulfilAttempt]
+
+	// refundKeys remembers Refund calls by idempotency key.
+	refundKeys keyMemory[refundAttempt]
 }
 
 type config struct {
@@ -543,6 +546,9 @@ func kindForCode(code string) connector.Kind {
 		return connector.KindTemporary
 	case "":
 		return connector.KindPermanent
+	}
+	if k, ok := idempotencyKinds[code]; ok {
+		return k
 	}
 	// Schema validation errors carry camelCase codes (undefinedField,
 	// argumentLiteralsIncompatible, missingRequiredArguments …).

@@ -38,10 +38,14 @@
 // was not executed, so the client waits exactly what the bucket says and
 // sends it again, mutations included. No plan's limits are assumed.
 //
-// Queries, and mutations carrying @idempotent, are retried after network
-// failures and 5xx answers; other mutations are not, and an ambiguous
-// failure comes back with MaybeApplied set. The writers below look before
-// they write again where Shopify offers no idempotency key.
+// Queries, and mutations carrying @idempotent (inventorySetQuantities,
+// inventoryActivate, refundCreate), are retried after network failures and
+// 5xx answers; other mutations are not, and an ambiguous failure comes
+// back with MaybeApplied set. The writers below look before they write
+// again where Shopify offers no idempotency key. Shopify's idempotency
+// errors are classified as IDEMPOTENCY_CONCURRENT_REQUEST KindTemporary,
+// IDEMPOTENCY_KEY_PARAMETER_MISMATCH KindConflict and
+// IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED KindPermanent.
 //
 // # Connector capabilities
 //
@@ -63,6 +67,11 @@
 //     reported (WithTotalsMismatchHandler), never hidden;
 //   - Fulfiller, OrderCanceller, PaidMarker and Capturer (orderCapture,
 //     multi-currency aware) for the status that goes back to the shop;
+//   - Refunder: Refund with refundCreate for orders Shopify Payments (or
+//     another gateway Shopify refunds through) took, spread over the
+//     order's captures in one call, the refunded line items recorded
+//     without restocking, @idempotent and refused without an idempotency
+//     key;
 //   - RefundSource and ReturnSource;
 //   - PayoutSource: Shopify Payments payouts and balance transactions.
 //

@@ -21,6 +21,7 @@ var allDocuments = []*Document{
 	docBalanceTransactions, docProductSet, docVariantsBulkUpdate, docPriceListFixedPriceAdd,
 	docInventorySetQuantities, docInventoryActivate, docFulfillmentCreate, docOrderCancel, docOrderMarkAsPaid,
 	docOrderCapture, docBulkRunQuery, docBulkOperation, docBulkCancel, docBulkProducts,
+	docRefundCreate, docOrderRefunds, docOrderLineSKUs,
 }
 
 func TestEveryFileIsADocument(t *testing.T) {
@@ -148,8 +149,8 @@ func TestEstimateCostSharedFragments(t *testing.T) {
 func TestDocumentFlags(t *testing.T) {
 	for _, d := range allDocuments {
 		wantMutation := slices.Contains([]string{"ProductSet", "VariantsBulkUpdate", "PriceListFixedPricesAdd", "InventorySetQuantities",
-			"InventoryActivate", "FulfillmentCreate", "OrderCancel", "OrderMarkAsPaid", "OrderCapture", "BulkOperationRunQuery", "BulkOperationCancel"}, d.Name())
-		wantIdem := !wantMutation || d.Name() == "InventorySetQuantities" || d.Name() == "InventoryActivate"
+			"InventoryActivate", "FulfillmentCreate", "OrderCancel", "OrderMarkAsPaid", "OrderCapture", "BulkOperationRunQuery", "BulkOperationCancel", "RefundCreate"}, d.Name())
+		wantIdem := !wantMutation || d.Name() == "InventorySetQuantities" || d.Name() == "InventoryActivate" || d.Name() == "RefundCreate"
 		if d.IsMutation() != wantMutation || d.IsIdempotent() != wantIdem {
 			t.Errorf("%s: mutation=%v idempotent=%v, want %v %v", d.Name(), d.IsMutation(), d.IsIdempotent(), wantMutation, wantIdem)
 		}
@@ -211,6 +212,7 @@ func TestPackageDocumentsFitTheLimit(t *testing.T) {
 		docFulfillmentOrders:   {"lines": 50},
 		docOrderFulfillments:   {"lines": fulfillmentLines},
 		docRefundsFeed:         {"refunds": 50},
+		docOrderLineSKUs:       {},
 		docReturnsFeed:         {"returns": 10},
 		docPayouts:             {},
 		docBalanceTransactions: {},
@@ -230,6 +232,10 @@ func TestPackageDocumentsFitTheLimit(t *testing.T) {
 		docRefund:            {"lines": refundLines, "shippingLines": refundShippingLines, "transactions": refundTransactions},
 		docReturn:            {"lines": returnLines},
 		docProductSet:        {"variants": 250},
+		docRefundCreate:      {"lines": refundLines, "shippingLines": refundCreateShippingLines, "transactions": refundTransactions},
+	}
+	if n := c.pageSize(docOrderRefunds, map[string]any{"lines": 2}, "refunds", orderRefundsMax); n < orderRefundsMax {
+		t.Errorf("OrderRefunds reads %d refunds of one line per request, want %d", n, orderRefundsMax)
 	}
 	for d, vars := range fixed {
 		if cost := d.EstimateCost(vars); cost > MaxQueryCost {

@@ -176,3 +176,47 @@ func ExampleClient_ExportProducts() {
 	// Vara 2 SKU-2
 	// 3 products, 3 variants; true
 }
+
+// Refund part of an order Shopify Payments captured. The idempotency key,
+// derived from the return, is required: a repeat of the call (after a
+// crash, say) answers the same refund instead of refunding again.
+func ExampleClient_Refund() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	const auth = "gid://shopify/OrderTransaction/9007199254741001"
+	o, err := srv.AddOrder(shopifytest.Order{Name: "#1001", TaxesIncluded: true,
+		Lines: []shopifytest.LineItem{{SKU: "SOCK-1", Title: "Ullsocka", Quantity: 2, UnitPrice: "89.00"}},
+		Transactions: []shopifytest.Transaction{
+			{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "178.00"},
+			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "178.00", ParentID: auth},
+		}})
+	if err != nil {
+		panic(err)
+	}
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	sock := commerce.FromMinor(8900, commerce.SEK)
+	req := connector.RefundRequest{OrderNumber: "#1001", Amount: sock, Reason: "size_too_small",
+		Lines: []commerce.RefundLine{{SKU: "SOCK-1", Quantity: 1, Amount: sock}}}
+	key := connector.WithIdempotencyKey(connector.IdempotencyKey("return", "#1001-R1"))
+	first, err := c.Refund(ctx, req, key)
+	if err != nil {
+		panic(err)
+	}
+	again, err := c.Refund(ctx, req, key)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(first.Amount, first.Provider, first.Lines[0].SKU, first.Lines[0].Quantity)
+	fmt.Println("the same refund:", again.ID == first.ID, "of", len(srv.Refunds(o.ID)))
+	st, _ := srv.OrderState(o.ID)
+	fmt.Println(st.FinancialStatus)
+	// Output:
+	// 89.00 SEK shopify_payments SOCK-1 1
+	// the same refund: true of 1
+	// PARTIALLY_REFUNDED
+}

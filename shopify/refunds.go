@@ -152,25 +152,34 @@ const (
 
 // RefundByID reads one refund. ok is false for a refund of no money.
 func (c *Client) RefundByID(ctx context.Context, id string) (commerce.Refund, bool, error) {
+	raw, w, err := c.readRefund(ctx, id)
+	if err != nil {
+		return commerce.Refund{}, false, err
+	}
+	return c.mapRefund(raw, w)
+}
+
+// readRefund reads one refund as the Refund query selects it.
+func (c *Client) readRefund(ctx context.Context, id string) (json.RawMessage, wireRefund, error) {
 	vars := map[string]any{"id": gid("Refund", id), "lines": refundLines, "shippingLines": refundShippingLines, "transactions": refundTransactions}
 	var out struct {
 		Refund json.RawMessage `json:"refund"`
 	}
 	if _, err := c.Execute(ctx, docRefund, vars, &out); err != nil {
-		return commerce.Refund{}, false, err
+		return nil, wireRefund{}, err
 	}
 	if len(out.Refund) == 0 || string(out.Refund) == "null" {
-		return commerce.Refund{}, false, &connector.Error{System: systemName, Op: "Refund", Kind: connector.KindNotFound, Message: "no refund " + id}
+		return nil, wireRefund{}, &connector.Error{System: systemName, Op: "Refund", Kind: connector.KindNotFound, Message: "no refund " + id}
 	}
 	var w wireRefund
 	if err := json.Unmarshal(out.Refund, &w); err != nil {
-		return commerce.Refund{}, false, invalid("MapRefund", "", err)
+		return nil, wireRefund{}, invalid("MapRefund", "", err)
 	}
 	if w.RefundLineItems.PageInfo.HasNextPage {
-		return commerce.Refund{}, false, &connector.Error{System: systemName, Op: "Refund", Kind: connector.KindUnsupported,
+		return nil, wireRefund{}, &connector.Error{System: systemName, Op: "Refund", Kind: connector.KindUnsupported,
 			Message: fmt.Sprintf("refund %s has more than %d lines", w.ID, refundLines)}
 	}
-	return c.mapRefund(out.Refund, w)
+	return out.Refund, w, nil
 }
 
 var restockTypes = map[string]bool{"NO_RESTOCK": false, "CANCEL": true, "RETURN": true, "LEGACY_RESTOCK": true}

@@ -252,28 +252,42 @@ type fulfilAttempt struct {
 	before map[string]bool
 }
 
-// keyMemory is a bounded map from idempotency keys to fulfilAttempts; the
+// keyMemory is a bounded map from idempotency keys to what the client
+// remembers of the call made with each (fulfilAttempt, refundAttempt); the
 // oldest keys are forgotten first.
-type keyMemory struct {
+type keyMemory[V any] struct {
 	mu    sync.Mutex
-	byKey map[string]fulfilAttempt
+	byKey map[string]V
 	order []string
 }
 
 const keyMemorySize = 4096
 
-func (m *keyMemory) load(key string) (fulfilAttempt, bool) {
+func (m *keyMemory[V]) load(key string) (V, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a, ok := m.byKey[key]
 	return a, ok
 }
 
-func (m *keyMemory) store(key string, a fulfilAttempt) {
+// anyOther reports whether some key other than key holds a value for
+// which match is true.
+func (m *keyMemory[V]) anyOther(key string, match func(V) bool) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, v := range m.byKey {
+		if k != key && match(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *keyMemory[V]) store(key string, a V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byKey == nil {
-		m.byKey = map[string]fulfilAttempt{}
+		m.byKey = map[string]V{}
 	}
 	if _, ok := m.byKey[key]; !ok {
 		if len(m.order) == keyMemorySize {

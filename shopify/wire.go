@@ -92,6 +92,9 @@ func (c *Client) userErrorsErr(op string, errs []userError) error {
 // kindForUserError classifies a userError code: missing things are not
 // found, stale or duplicate things conflicts, the rest invalid input.
 func kindForUserError(code, message string) connector.Kind {
+	if k, ok := idempotencyKinds[code]; ok {
+		return k
+	}
 	switch {
 	case code == "":
 		if strings.Contains(strings.ToLower(message), "not found") || strings.Contains(strings.ToLower(message), "does not exist") {
@@ -110,6 +113,22 @@ func kindForUserError(code, message string) connector.Kind {
 		return connector.KindTemporary
 	}
 	return connector.KindValidation
+}
+
+// The error codes Shopify documents for mutations that take @idempotent
+// (2026-10: the InventorySetQuantities, InventoryAdjustQuantities …
+// UserErrorCode enums; refundCreate's userErrors have no code field, so
+// there they can only arrive as errors[].extensions.code):
+//   - IDEMPOTENCY_CONCURRENT_REQUEST: a request with the key is still
+//     running; the same call later gets its result, so it is retryable;
+//   - IDEMPOTENCY_KEY_PARAMETER_MISMATCH: the key was used with other
+//     variables: a conflict, fixed only by the caller;
+//   - IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED: the call with the key failed
+//     and Shopify will not run it again under that key: permanent.
+var idempotencyKinds = map[string]connector.Kind{
+	"IDEMPOTENCY_CONCURRENT_REQUEST":      connector.KindTemporary,
+	"IDEMPOTENCY_KEY_PARAMETER_MISMATCH":  connector.KindConflict,
+	"IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED": connector.KindPermanent,
 }
 
 // invalid builds the validation error for data Shopify sent that the

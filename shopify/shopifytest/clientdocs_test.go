@@ -55,6 +55,8 @@ func TestClientQueriesExecute(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl, _ := s.AddPriceList(PriceList{Name: "NOK", Currency: "NOK"})
+	captured := addPaidOrder(t, s, 9, "", "")
+	ids["OrderRefunds"], ids["OrderLineSKUs"] = captured.ID, captured.ID
 	mutations := map[string]map[string]any{
 		"BulkOperationRunQuery": {"query": `{ products { edges { node { id } } } }`, "groupObjects": false},
 		"BulkOperationCancel":   {"id": bulkID},
@@ -69,10 +71,14 @@ func TestClientQueriesExecute(t *testing.T) {
 			"price": map[string]any{"amount": "99.00", "currencyCode": "NOK"}}}},
 		"ProductSet":         {"identifier": map[string]any{"handle": "doc-product"}, "variants": 10, "input": sizeInput("Doc", map[string]string{"D-S": "1.00"}, "D-S")},
 		"VariantsBulkUpdate": {"productId": sd.shirt.ID, "variants": []any{map[string]any{"id": sd.shirt.Variants[0].ID, "price": "1.00"}}},
+		"RefundCreate": {"idempotencyKey": "doc-refund", "lines": 1, "shippingLines": 1, "transactions": 1, "input": map[string]any{
+			"orderId": captured.ID, "notify": false, "note": "retur",
+			"refundLineItems": []any{map[string]any{"lineItemId": captured.sock, "quantity": 1, "restockType": "NO_RESTOCK"}},
+			"transactions":    []any{refundTx(captured.ID, captured.cap1, "100.00")}}},
 	}
 	// Run mutations in a fixed order: fulfilment before cancel and so on.
 	order := []string{"BulkOperationRunQuery", "BulkOperationCancel", "InventoryActivate", "InventorySetQuantities", "ProductSet", "VariantsBulkUpdate",
-		"PriceListFixedPricesAdd", "OrderCapture", "FulfillmentCreate", "OrderMarkAsPaid", "OrderCancel"}
+		"PriceListFixedPricesAdd", "OrderCapture", "FulfillmentCreate", "OrderMarkAsPaid", "OrderCancel", "RefundCreate"}
 	docs := map[string]string{}
 	for _, f := range files {
 		b := client[f].Source()

@@ -63,30 +63,44 @@
 // all-or-nothing), inventoryActivate, fulfillmentCreate (tracking,
 // notifyCustomer, remaining-quantity bookkeeping), orderCancel (job,
 // refund, restock, authorization release), orderMarkAsPaid, orderCapture
-// (multi-currency rule, capturable amount), orderClose,
-// bulkOperationRunQuery (JSONL with __parentId served from the fake's own
-// URL, Shopify's bulk query rules, up to five at once), bulkOperationCancel,
-// webhookSubscriptionCreate/Delete. The @idempotent(key:) directive is
-// enforced (mandatory where Shopify made it mandatory in 2026-04, replay of
-// the first result, IDEMPOTENCY_KEY_PARAMETER_MISMATCH). Input lists over
-// 250 items are MAX_INPUT_SIZE_EXCEEDED. Every other mutation of the
-// schema validates and answers NOT_IMPLEMENTED (ImplementedMutations lists
-// the implemented ones); so does a selected non-null field the fake does
-// not model, so a gap shows instead of passing silently. Not modelled:
-// refundCreate and other refund/return writes (seed them with AddRefund
-// and AddReturn), draft orders, metafield writes other than through
-// productSet, bulk mutations (bulkOperationRunMutation), the 60-day order
-// window of read_orders.
+// (multi-currency rule, capturable amount), refundCreate (REFUND
+// transactions only on the order's successful captures and sales, each at
+// most what earlier refunds left of it and the order at most what was
+// paid unless allowOverRefunding; line items at most their refundable
+// quantity, restocked for RETURN and CANCEL and taken off the fulfillment
+// orders; shipping; the presentment currency required where it differs;
+// the money refunded is the transactions', never the lines'; the refund
+// shows in the order's refunds, totalRefundedSet, financial status,
+// transactions and the refunds/create webhook, and each Shopify Payments
+// refund is a pending REFUND balance transaction until SettlePayout),
+// orderClose, bulkOperationRunQuery (JSONL with __parentId served from the
+// fake's own URL, Shopify's bulk query rules, up to five at once),
+// bulkOperationCancel, webhookSubscriptionCreate/Delete. The
+// @idempotent(key:) directive is enforced (mandatory where Shopify made it
+// mandatory in 2026-04, replay of the first result,
+// IDEMPOTENCY_KEY_PARAMETER_MISMATCH as a user error where the payload's
+// userErrors have a code, else — refundCreate — as a top-level error with
+// that code). Input lists over 250 items are MAX_INPUT_SIZE_EXCEEDED.
+// Every other mutation of the schema validates and answers NOT_IMPLEMENTED
+// (ImplementedMutations lists the implemented ones); so does a selected
+// non-null field the fake does not model, so a gap shows instead of
+// passing silently. Not modelled: refundCreate's refundDuties and
+// refundMethods (store credit), order adjustments for refund
+// discrepancies, returnRefund and the other return writes (seed returns
+// with AddReturn), draft orders, metafield writes other than through
+// productSet, bulk mutations (bulkOperationRunMutation), CHARGE balance
+// transactions for captures, the 60-day order window of read_orders.
 //
 // # Seeding and inspection
 //
 // AddLocation, AddProduct, SetInventory, AddPriceList, AddOrder,
 // AddRefund, AddReturn and AddPayout store records as if they had been
-// made in the shop; ids are GIDs above 2^53 unless given. Products,
+// made in the shop; ids are GIDs above 2^53 unless given. SettlePayout
+// pays out the balance transactions the fake recorded itself. Products,
 // VariantBySKU, InventoryLevel, InventoryQuantities, PriceListPrices,
-// Fulfillments, OrderState, OrderIDs and Stats (requests, THROTTLED
-// answers, total actual cost, idempotent replays, stale quantities) let
-// tests check the outcome. Advance moves the fake's clock (WithClock sets
+// Fulfillments, Refunds, OrderState, OrderIDs and Stats (requests,
+// THROTTLED answers, total actual cost, idempotent replays, stale
+// quantities) let tests check the outcome. Advance moves the fake's clock (WithClock sets
 // it): records are stamped with it, the bucket refills by it, tokens and
 // bulk delays run on it.
 //

@@ -71,3 +71,50 @@ func ExampleValidate() {
 	// Output:
 	// shopifytest: Field 'nme' doesn't exist on type 'Shop' (undefinedField)
 }
+
+// Refund a captured order through refundCreate, then settle the Shopify
+// Payments balance: the payout holds the refund and the transfer.
+func ExampleServer_SettlePayout() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	const auth = "gid://shopify/OrderTransaction/9007199254741001"
+	o, err := srv.AddOrder(shopifytest.Order{
+		Lines: []shopifytest.LineItem{{SKU: "SOCK-1", Quantity: 1, UnitPrice: "89.00"}},
+		Transactions: []shopifytest.Transaction{
+			{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "89.00"},
+			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "89.00", ParentID: auth},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"query": `mutation($input: RefundInput!) { refundCreate(input: $input) @idempotent(key: "return-1") { refund { id } userErrors { message } } }`,
+		"variables": map[string]any{"input": map[string]any{"orderId": o.ID, "transactions": []any{map[string]any{
+			"orderId": o.ID, "parentId": o.Transactions[1].ID, "amount": "89.00", "gateway": "shopify_payments", "kind": "REFUND"}}}},
+	})
+	req, _ := http.NewRequest(http.MethodPost, srv.GraphQLURL(), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Shopify-Access-Token", srv.AccessToken())
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	st, _ := srv.OrderState(o.ID)
+	fmt.Println(st.FinancialStatus, len(srv.Refunds(o.ID)))
+
+	p, txs, _, err := srv.SettlePayout(shopifytest.Payout{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(p.TransactionType, p.Net)
+	for _, t := range txs {
+		fmt.Println(t.Type, t.Amount)
+	}
+	// Output:
+	// REFUNDED 1
+	// WITHDRAWAL 89.0
+	// REFUND -89.0
+	// TRANSFER 89.0
+}

@@ -17,6 +17,7 @@ func FuzzExecute(f *testing.F) {
 		{`{ orders(last: 3, before: "eyJsYXN0X3ZhbHVlIjoiMCJ9") { nodes { id } } }`, `{}`},
 		{`mutation($i: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $i) @idempotent(key: "f") { userErrors { code } } }`, `{"i":{"name":"available","reason":"correction","quantities":[{"inventoryItemId":"gid://shopify/InventoryItem/1","locationId":"gid://shopify/Location/1","quantity":1,"changeFromQuantity":null}]}}`},
 		{`mutation { productSet(input: {title: "F"}) { product { id } userErrors { code } } }`, `{}`},
+		{`mutation($i: RefundInput!) { refundCreate(input: $i) @idempotent(key: "r") { refund { id totalRefundedSet { shopMoney { amount } } } userErrors { field message } } }`, `{"i":{"orderId":"gid://shopify/Order/9007199254742003","refundLineItems":[{"lineItemId":"gid://shopify/LineItem/1","quantity":1}],"transactions":[{"orderId":"gid://shopify/Order/9007199254742003","amount":"1.00","gateway":"shopify_payments","kind":"REFUND"}]}}`},
 		{`{ products(first: 1) { nodes { id ...F } } } fragment F on Product { title }`, `{}`},
 		{`{ a: shop { name } a: shop { id } }`, `{}`},
 		{`{ products(first: -1) { nodes { id } } }`, `{}`},

@@ -745,6 +745,100 @@ func (s *Server) Fulfillments(orderID string) []Fulfillment {
 	return out
 }
 
+// Refunds returns the refunds on an order, oldest first, in the shape
+// AddRefund takes: lines with their line item, quantity, restock type,
+// subtotal and tax; refunded shipping; every transaction.
+func (s *Server) Refunds(orderID string) []Refund {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.st.orders[idOf(orderID, "Order")]
+	if o == nil {
+		return nil
+	}
+	var out []Refund
+	for _, r := range o.refunds {
+		x := Refund{ID: gid("Refund", r.id), Note: r.note, CreatedAt: r.createdAt}
+		for _, l := range r.lines {
+			x.Lines = append(x.Lines, RefundLine{LineItemID: gid("LineItem", l.line.id), SKU: l.line.sku, Quantity: l.quantity,
+				RestockType: l.restockType, Subtotal: amountString(l.subtotal), Tax: amountString(l.tax)})
+		}
+		for _, rs := range r.shipping {
+			x.Shipping, x.ShippingTax = amountString(rs.subtotal), amountString(rs.tax)
+		}
+		for _, t := range r.txs {
+			x.Transactions = append(x.Transactions, exportTx(t))
+		}
+		if r.ret != nil {
+			x.ReturnID = gid("Return", r.ret.id)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func exportTx(t *transaction) Transaction {
+	x := Transaction{ID: gid("OrderTransaction", t.id), Kind: t.kind, Status: t.status, Gateway: t.gateway, Amount: amountString(t.amount), PaymentID: t.paymentID, CreatedAt: t.createdAt}
+	if t.parent != nil {
+		x.ParentID = gid("OrderTransaction", t.parent.id)
+	}
+	return x
+}
+
+// SettlePayout pays out the Shopify Payments balance transactions no
+// payout holds yet — those the fake records itself, such as the REFUND of
+// each refund on gateway shopify_payments (it records no CHARGE for
+// captures; seed those with AddPayout) — in one new payout with Shopify's
+// TRANSFER row. The payout's net is the sum of their nets (a negative sum
+// is a WITHDRAWAL of its size); Status, IssuedAt and ExternalTraceID are
+// taken from p. With nothing pending there is no payout and ok is false.
+func (s *Server) SettlePayout(p Payout) (_ Payout, txs []BalanceTransaction, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	var pending []*balanceTx
+	net := decimal.Zero
+	for _, id := range sortedKeys(st.balanceTxs) {
+		if bt := st.balanceTxs[id]; bt.payoutID == 0 {
+			pending = append(pending, bt)
+			net = net.Add(bt.net)
+		}
+	}
+	if len(pending) == 0 {
+		return Payout{}, nil, false, nil
+	}
+	id, err := s.newID(p.ID, "ShopifyPaymentsPayout")
+	if err != nil {
+		return Payout{}, nil, false, err
+	}
+	p.Currency = orDefault(p.Currency, st.shopCurrency)
+	p.Status = orDefault(p.Status, "PAID")
+	p.IssuedAt = s.stamp(p.IssuedAt)
+	p.TransactionType = "DEPOSIT"
+	if net.IsNegative() {
+		p.TransactionType = "WITHDRAWAL"
+	}
+	p.Net = amountString(net.Abs())
+	st.payouts[id] = &payout{id: id, status: p.Status, issuedAt: p.IssuedAt, net: net.Abs(), currency: p.Currency, transactionType: p.TransactionType, externalTraceID: p.ExternalTraceID, summary: p.Summary}
+	transfer := &balanceTx{typ: "TRANSFER", amount: net.Neg(), currency: p.Currency, date: p.IssuedAt, sourceType: "TRANSFER"}
+	st.addBalanceTx(transfer)
+	transfer.sourceID = id
+	for _, bt := range append(pending, transfer) {
+		bt.payoutID, bt.payoutStatus = id, p.Status
+		txs = append(txs, BalanceTransaction{ID: gid("ShopifyPaymentsBalanceTransaction", bt.id), Type: bt.typ, Test: bt.test,
+			Amount: amountString(bt.amount), Fee: amountString(bt.fee), Net: amountString(bt.net), Currency: bt.currency, TransactionDate: bt.date,
+			SourceID: bt.sourceID, SourceType: bt.sourceType, SourceOrderTransactionID: bt.sourceOrderTxID, OrderID: orderGID(bt.orderID), AdjustmentReason: bt.adjustmentReason})
+	}
+	p.ID = gid("ShopifyPaymentsPayout", id)
+	return p, txs, true, nil
+}
+
+func orderGID(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return gid("Order", id)
+}
+
 // OrderState is an order's status as the fake sees it, for assertions.
 type OrderState struct {
 	FinancialStatus   string // OrderDisplayFinancialStatus
@@ -765,11 +859,7 @@ func (s *Server) OrderState(orderID string) (OrderState, bool) {
 	}
 	out := OrderState{FinancialStatus: o.financialStatus(), FulfillmentStatus: o.fulfillmentStatus(), Cancelled: o.cancelledAt != nil, CancelReason: o.cancelReason, Closed: o.closedAt != nil}
 	for _, t := range o.txs {
-		x := Transaction{ID: gid("OrderTransaction", t.id), Kind: t.kind, Status: t.status, Gateway: t.gateway, Amount: amountString(t.amount), PaymentID: t.paymentID, CreatedAt: t.createdAt}
-		if t.parent != nil {
-			x.ParentID = gid("OrderTransaction", t.parent.id)
-		}
-		out.Transactions = append(out.Transactions, x)
+		out.Transactions = append(out.Transactions, exportTx(t))
 	}
 	return out, true
 }
