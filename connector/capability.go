@@ -156,6 +156,15 @@ type CaptureRequest struct {
 	Lines     []commerce.Line
 	Final     bool   // no further captures will follow; release the rest where the provider supports it
 	Reference string // merchant reference that reappears in settlements
+	// CapturedBefore, when set, is what the caller has captured of the
+	// payment before this capture: the sum of its earlier captures. A
+	// provider that takes no idempotency key for captures (Shopify's
+	// orderCapture) cannot tell a repeat after a restart from a new capture
+	// of the same amount; with it the connector compares: the payment holds
+	// CapturedBefore → capture; CapturedBefore plus this amount → the
+	// capture was made already and is returned; anything else → a
+	// KindConflict error and nothing captured.
+	CapturedBefore *commerce.Money
 }
 
 // Capturer captures authorized payments. The idempotency key (WithIdempotencyKey)

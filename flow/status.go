@@ -460,8 +460,14 @@ func (e *Engine) handleCapture(ctx context.Context, st *Step) (commerce.Ref, err
 	if !ok {
 		return commerce.Ref{}, deadf("provider %s cannot capture", plan.Provider)
 	}
+	// Earlier captures of the order have run (earlierCapturesFinal), so
+	// what the plans before this one captured is what the payment holds.
+	before, err := plan.Cumulative.Sub(plan.Amount)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
 	req := connector.CaptureRequest{PaymentReference: plan.Reference, OrderNumber: p.Event.OrderNumber, Amount: plan.Amount,
-		Lines: plan.Lines, Final: plan.Final, Reference: p.Event.OrderNumber}
+		Lines: plan.Lines, Final: plan.Final, Reference: p.Event.OrderNumber, CapturedBefore: &before}
 	if err := runHooks(ctx, e, ToProvider, &req, HookInfo{Shop: s.cfg.ID, Step: st.Key}); err != nil {
 		return commerce.Ref{}, err
 	}
