@@ -18,7 +18,7 @@ package flow_test
 //   - every delivery in Specter is one fulfillment in Shopify with its
 //     tracking number and quantities;
 //   - every order's payment, at the provider that authorized it (orders
-//     take turns: Stripe, Klarna, PayPal), has captured exactly the
+//     take turns: Stripe, Klarna, PayPal, Shopify Payments), has captured exactly the
 //     delivered amount (the cumulative shares of the delivered units,
 //     shipping with the first delivery, everything once the order is
 //     complete);
@@ -99,7 +99,9 @@ type wline struct {
 
 // providers are the payment providers orders are paid with, in turn: the
 // Shopify gateway names, which are also the flow provider names.
-var providers = []string{"stripe", "klarna", "paypal"}
+// Shopify Payments is the shop itself: captures and refunds go through
+// the Shopify connector (orderCapture, refundCreate).
+var providers = []string{"stripe", "klarna", "paypal", "shopify_payments"}
 
 type worldOrder struct {
 	id, name string
@@ -289,6 +291,10 @@ func (w *world) addOrder(number int) {
 		o.ref = try[paypaltest.Authorization](w.t)(w.paypal.AddAuthorization(paypaltest.Authorization{Currency: "SEK",
 			Value: o.total.StringFixed(2), InvoiceID: fmt.Sprintf("#%d", number)})).ID
 	}
+	auth := shopifytest.Transaction{Kind: "AUTHORIZATION", Gateway: o.provider, Amount: o.total.StringFixed(2), AuthorizationCode: o.ref}
+	if o.provider == "shopify_payments" {
+		auth.AuthorizationCode, auth.MultiCapturable = "", true
+	}
 	email := fmt.Sprintf("kund%d@example.se", number)
 	addr := &shopifytest.Address{FirstName: "Kim", LastName: "Lund", Address1: "Storgatan 1", City: "Umea", Zip: "90326", Country: "Sweden", CountryCode: "SE"}
 	got := try[shopifytest.Order](w.t)(w.shop.AddOrder(shopifytest.Order{
@@ -297,7 +303,7 @@ func (w *world) addOrder(number int) {
 		BillingAddress: addr, ShippingAddress: addr,
 		Lines:         lines,
 		ShippingLines: []shopifytest.ShippingLine{{Title: "PostNord", Price: "49.00", TaxLines: []shopifytest.TaxLine{{Title: "Moms", Rate: "0.25", Amount: "9.80"}}}},
-		Transactions:  []shopifytest.Transaction{{Kind: "AUTHORIZATION", Gateway: o.provider, Amount: o.total.StringFixed(2), AuthorizationCode: o.ref}},
+		Transactions:  []shopifytest.Transaction{auth},
 	}))
 	o.id, o.name = got.ID, got.Name
 	w.orders = append(w.orders, o)
@@ -315,7 +321,8 @@ func (w *world) config() flow.Config {
 			// The harness fetches no payouts (no reconciler), but PayPal's
 			// configuration is what a deployment would have: its
 			// Transaction Search is final only three hours late.
-			{Name: "paypal", System: "paypal", PayoutDelay: flow.Duration(3 * time.Hour)}},
+			{Name: "paypal", System: "paypal", PayoutDelay: flow.Duration(3 * time.Hour)},
+			{Name: "shopify_payments", System: "shopify"}},
 		Retry: flow.RetryConfig{MaxAttempts: 1000, MinBackoff: flow.Duration(time.Second), MaxBackoff: flow.Duration(time.Minute)},
 	}
 }
@@ -338,7 +345,7 @@ func (w *world) systems() flow.Systems {
 	pp := try[*paypal.Client](w.t)(paypal.New(id, secret, paypal.WithBaseURL(w.paypal.URL()), paypal.WithHTTPClient(w.http),
 		paypal.WithRetry(a, lo, hi), paypal.WithLogger(w.log), paypal.WithClock(clock)))
 	return flow.Systems{ERP: creditingERP{Connector: sp, ledger: w.ledger}, Shops: map[string]connector.System{"se": sh},
-		Providers: map[string]connector.System{"stripe": st, "klarna": kl, "paypal": pp}}
+		Providers: map[string]connector.System{"stripe": st, "klarna": kl, "paypal": pp, "shopify_payments": sh}}
 }
 
 // live runs one life of the engine: open the store, build the engine, pull
@@ -414,7 +421,18 @@ func (w *world) returnSome() {
 		if !ok || !so.Delivered() || len(o.returns) > 0 || w.rng.Float64() > 0.3 {
 			continue
 		}
+		// Shopify takes returns of fulfilled units only (a return line
+		// names a fulfillment line item).
+		fulfilled := map[string]int{}
+		for _, f := range w.shop.Fulfillments(o.id) {
+			for _, fl := range f.Lines {
+				fulfilled[fl.SKU] += fl.Quantity
+			}
+		}
 		l := o.lines[w.rng.IntN(len(o.lines))]
+		if fulfilled[l.sku] == 0 {
+			continue
+		}
 		r := try[shopifytest.Return](w.t)(w.shop.AddReturn(o.id, shopifytest.Return{Status: "CLOSED", Lines: []shopifytest.ReturnLine{{SKU: l.sku, Quantity: 1, Reason: "size_too_small"}}}))
 		o.returns[l.sku]++
 		o.returnIDs = append(o.returnIDs, r.ID)
@@ -509,6 +527,23 @@ func (w *world) moved(o *worldOrder) (captured, refunded decimal.Decimal) {
 		// The authorization's own account of its captures agrees.
 		if a, _ := w.paypal.AuthorizationState(o.ref); a.ReauthorizedAs == "" && !decimal.RequireFromString(a.Captured).Equal(captured) {
 			t.Errorf("order %s: PayPal authorization %s reports %s captured, its captures sum to %s", o.name, o.ref, a.Captured, captured)
+		}
+		return captured, refunded
+	case "shopify_payments":
+		os, ok := w.shop.OrderState(o.id)
+		if !ok {
+			t.Errorf("order %s: gone from the shop", o.name)
+		}
+		for _, tx := range os.Transactions {
+			if tx.Status != "" && tx.Status != "SUCCESS" {
+				continue
+			}
+			switch tx.Kind {
+			case "CAPTURE":
+				captured = captured.Add(decimal.RequireFromString(tx.Amount))
+			case "REFUND":
+				refunded = refunded.Add(decimal.RequireFromString(tx.Amount))
+			}
 		}
 		return captured, refunded
 	}

@@ -66,7 +66,13 @@
 //     Shopify's current totals with Order.CheckTotals — a difference is
 //     reported (WithTotalsMismatchHandler), never hidden;
 //   - Fulfiller, OrderCanceller, PaidMarker and Capturer (orderCapture,
-//     multi-currency aware) for the status that goes back to the shop;
+//     multi-currency aware) for the status that goes back to the shop.
+//     Fulfill sends one fulfillmentCreate per location (Shopify fulfils
+//     the fulfillment orders of one location per call), in the order of
+//     the request's lines, with the same tracking, and returns the first
+//     location's fulfillment; a retry after some locations were done
+//     fulfils only the others (exactly with tracking numbers, within the
+//     process with an idempotency key; see Fulfill for the limits);
 //   - Refunder: Refund with refundCreate for orders Shopify Payments (or
 //     another gateway Shopify refunds through) took, spread over the
 //     order's captures in one call, the refunded line items recorded

@@ -220,3 +220,50 @@ func ExampleClient_Refund() {
 	// the same refund: true of 1
 	// PARTIALLY_REFUNDED
 }
+
+// Fulfil a delivery that ships from two warehouses: Fulfill makes one
+// fulfillment per location with the same tracking, and returns the one of
+// the location holding the first line. Repeating the request (a retry
+// after a lost answer) makes nothing new.
+func ExampleClient_Fulfill() {
+	srv := shopifytest.NewServer()
+	defer srv.Close()
+	sthlm, _ := srv.AddLocation(shopifytest.Location{Name: "Stockholm"})
+	gbg, _ := srv.AddLocation(shopifytest.Location{Name: "Göteborg"})
+	names := map[string]string{sthlm.ID: sthlm.Name, gbg.ID: gbg.Name}
+	o, err := srv.AddOrder(shopifytest.Order{Name: "#1001", LocationID: sthlm.ID, Lines: []shopifytest.LineItem{
+		{SKU: "SOCK-1", Title: "Ullsocka", Quantity: 2, UnitPrice: "89.00"},
+		{SKU: "MUG-1", Title: "Mugg", Quantity: 1, UnitPrice: "149.00", LocationID: gbg.ID},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()),
+		shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	f := commerce.Fulfillment{
+		OrderNumber: "#1001",
+		Lines:       []commerce.FulfillmentLine{{SKU: "SOCK-1", Quantity: 2}, {SKU: "MUG-1", Quantity: 1}},
+		Tracking:    []commerce.Tracking{{Number: "PN123", Company: "PostNord"}},
+	}
+	key := connector.WithIdempotencyKey(connector.IdempotencyKey("erp", "delivery", "D-77"))
+	var refs []commerce.Ref
+	for range 2 {
+		ref, err := c.Fulfill(context.Background(), f, key)
+		if err != nil {
+			panic(err)
+		}
+		refs = append(refs, ref)
+	}
+	fs := srv.Fulfillments(o.ID)
+	for _, x := range fs {
+		fmt.Println(names[x.LocationID], x.Lines[0].SKU, x.Lines[0].Quantity, x.Tracking[0].Number)
+	}
+	fmt.Println("returned Stockholm's:", refs[0].ID == fs[0].ID, "same twice:", refs[0] == refs[1])
+	// Output:
+	// Stockholm SOCK-1 2 PN123
+	// Göteborg MUG-1 1 PN123
+	// returned Stockholm's: true same twice: true
+}

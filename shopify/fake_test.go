@@ -722,3 +722,56 @@ func TestProductFeedSeesAnUpdateInTheSameSecond(t *testing.T) {
 		t.Errorf("idle read delivered %d products", len(got))
 	}
 }
+
+// After a restart (a new client, its key memory empty) CapturedBefore
+// tells a repeated capture from a new one of the same amount.
+func TestCaptureAfterRestartWithCapturedBefore(t *testing.T) {
+	srv, _ := newFake(t, nil)
+	ctx := context.Background()
+	o := seedOrder(t, srv, "#3001", shopifytest.Order{
+		Lines:        []shopifytest.LineItem{{SKU: "SOCK-1-M", Quantity: 3, UnitPrice: "100.00"}},
+		Transactions: []shopifytest.Transaction{{Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "300.00", MultiCapturable: true}},
+	})
+	restart := func() *shopify.Client {
+		c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()), shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()),
+			shopify.WithRetry(3, time.Millisecond, 5*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	capture := func(c *shopify.Client, key, before string) (commerce.Capture, error) {
+		b := sek(before)
+		return c.Capture(ctx, connector.CaptureRequest{OrderNumber: "#3001", Amount: sek("100.00"), CapturedBefore: &b},
+			connector.WithIdempotencyKey(connector.IdempotencyKey("test", key)))
+	}
+	captures := func() int {
+		st, _ := srv.OrderState(o.ID)
+		n := 0
+		for _, tx := range st.Transactions {
+			if tx.Kind == "CAPTURE" {
+				n++
+			}
+		}
+		return n
+	}
+	first, err := capture(restart(), "d1", "0.00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new delivery of the same amount after a restart is captured.
+	second, err := capture(restart(), "d2", "100.00")
+	if err != nil || second.ID == first.ID || captures() != 2 {
+		t.Fatalf("second delivery: %v %v; %d captures", second.ID, err, captures())
+	}
+	// Its repeat after another restart (the answer lost) is not.
+	again, err := capture(restart(), "d2", "100.00")
+	if err != nil || again.ID != second.ID || captures() != 2 {
+		t.Errorf("repeat after restart: %v %v; %d captures, want %s and 2", again.ID, err, captures(), second.ID)
+	}
+	// A caller whose count disagrees with the authorization gets a
+	// conflict and nothing is captured.
+	if _, err := capture(restart(), "d3", "0.00"); !errors.Is(err, connector.ErrConflict) || captures() != 2 {
+		t.Errorf("stale count: %v; %d captures", err, captures())
+	}
+}

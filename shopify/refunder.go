@@ -527,20 +527,8 @@ func (c *Client) refundResult(ctx context.Context, raw json.RawMessage, w wireRe
 	if err != nil || !ok {
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "shopify refund made, but its lines or amount do not map; returned without them",
 			slog.String("refund", w.ID), slog.Any("error", err))
-		fb := commerce.Refund{
-			Origin:      commerce.Origin{Source: c.ref(w.ID), Raw: raw},
-			ID:          w.ID,
-			OrderNumber: w.Order.Name,
-			Note:        w.Note,
-			Amount:      a.amount,
-			CreatedAt:   w.ProcessedAt,
-		}
-		if w.CreatedAt != nil {
-			fb.CreatedAt = *w.CreatedAt
-		}
-		if w.Return != nil {
-			fb.ReturnID = w.Return.ID
-		}
+		fb := c.refundHead(raw, w)
+		fb.Amount = a.amount
 		if r.Amount.IsPositive() && r.Amount.IsExact() {
 			fb.Amount = r.Amount
 		}

@@ -184,6 +184,25 @@ func (c *Client) readRefund(ctx context.Context, id string) (json.RawMessage, wi
 
 var restockTypes = map[string]bool{"NO_RESTOCK": false, "CANCEL": true, "RETURN": true, "LEGACY_RESTOCK": true}
 
+// refundHead is what a refund is without its money: ids, order, note,
+// times and the return it belongs to.
+func (c *Client) refundHead(raw json.RawMessage, w wireRefund) commerce.Refund {
+	r := commerce.Refund{
+		Origin:      commerce.Origin{Source: c.ref(w.ID), Raw: raw},
+		ID:          w.ID,
+		OrderNumber: w.Order.Name,
+		Note:        w.Note,
+		CreatedAt:   w.ProcessedAt,
+	}
+	if w.CreatedAt != nil {
+		r.CreatedAt = *w.CreatedAt
+	}
+	if w.Return != nil {
+		r.ReturnID = w.Return.ID
+	}
+	return r
+}
+
 // mapRefund maps a refund in the configured currency. A line's amount is
 // its subtotal plus, when the order's prices exclude tax, its tax; the
 // shipping likewise.
@@ -198,19 +217,7 @@ func (c *Client) mapRefund(raw json.RawMessage, w wireRefund) (commerce.Refund, 
 		return commerce.Refund{}, false, invalid(op, "order.currencyCode", err)
 	}
 	m := orderMapper{kind: c.cfg.money, currency: cur}
-	r := commerce.Refund{
-		Origin:      commerce.Origin{Source: c.ref(w.ID), Raw: raw},
-		ID:          w.ID,
-		OrderNumber: w.Order.Name,
-		Note:        w.Note,
-		CreatedAt:   w.ProcessedAt,
-	}
-	if w.CreatedAt != nil {
-		r.CreatedAt = *w.CreatedAt
-	}
-	if w.Return != nil {
-		r.ReturnID = w.Return.ID
-	}
+	r := c.refundHead(raw, w)
 	if r.Amount, err = m.money("totalRefundedSet", w.TotalRefundedSet); err != nil {
 		return r, false, err
 	}

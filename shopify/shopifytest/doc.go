@@ -61,8 +61,9 @@
 // priceListFixedPricesUpdate, inventorySetQuantities (name, reason,
 // mandatory changeFromQuantity with CHANGE_FROM_QUANTITY_STALE,
 // all-or-nothing), inventoryActivate, fulfillmentCreate (tracking,
-// notifyCustomer, remaining-quantity bookkeeping), orderCancel (job,
-// refund, restock, authorization release), orderMarkAsPaid, orderCapture
+// notifyCustomer, remaining-quantity bookkeeping, the fulfillment orders
+// of one call at one location, as Shopify requires), orderCancel (job,
+// refund, restock at each line's location, authorization release), orderMarkAsPaid, orderCapture
 // (multi-currency rule, capturable amount), refundCreate (REFUND
 // transactions only on the order's successful captures and sales, each at
 // most what earlier refunds left of it and the order at most what was
@@ -95,10 +96,14 @@
 //
 // AddLocation, AddProduct, SetInventory, AddPriceList, AddOrder,
 // AddRefund, AddReturn and AddPayout store records as if they had been
-// made in the shop; ids are GIDs above 2^53 unless given. SettlePayout
-// pays out the balance transactions the fake recorded itself. Products,
-// VariantBySKU, InventoryLevel, InventoryQuantities, PriceListPrices,
-// Fulfillments, Refunds, OrderState, OrderIDs and Stats (requests,
+// made in the shop; ids are GIDs above 2^53 unless given. An order's lines
+// ship from Order.LocationID or their own LineItem.LocationID, with one
+// fulfillment order per location, as Shopify's order routing splits an
+// order over warehouses. SettlePayout pays out the balance transactions
+// the fake recorded itself. Products, VariantBySKU, InventoryLevel,
+// InventoryQuantities, PriceListPrices, FulfillmentOrders (location,
+// status, total and remaining quantities), Fulfillments (location, lines,
+// tracking), Refunds, OrderState, OrderIDs and Stats (requests,
 // THROTTLED answers, total actual cost, idempotent replays, stale
 // quantities) let tests check the outcome. Advance moves the fake's clock (WithClock sets
 // it): records are stamped with it, the bucket refills by it, tokens and

@@ -170,7 +170,7 @@ func (s *Server) orderCancel(args map[string]any) (any, error) {
 					if !restock {
 						rt = "NO_RESTOCK"
 					}
-					r.lines = append(r.lines, refundLine{id: st.id(), line: l, quantity: q, restockType: rt, locationID: o.fulfillmentLocation(), subtotal: scaled(l.originalTotal().Sub(l.discountTotal()), q, l.quantity), tax: scaled(l.taxTotal(), q, l.quantity)})
+					r.lines = append(r.lines, refundLine{id: st.id(), line: l, quantity: q, restockType: rt, locationID: o.lineLocation(l), subtotal: scaled(l.originalTotal().Sub(l.discountTotal()), q, l.quantity), tax: scaled(l.taxTotal(), q, l.quantity)})
 					l.refundedQuantity += q
 				}
 			}
@@ -190,9 +190,8 @@ func (s *Server) orderCancel(args map[string]any) (any, error) {
 		}
 	}
 	if restock {
-		loc := o.fulfillmentLocation()
 		for _, l := range o.lines {
-			if v := st.variants[l.variantID]; v != nil && loc != 0 {
+			if v, loc := st.variants[l.variantID], o.lineLocation(l); v != nil && loc != 0 {
 				if lv := st.level(v.itemID, loc, false, now); lv != nil {
 					setQuantity(lv, "available", lv.quantities["available"]+l.quantity)
 					lv.updatedAt = now
@@ -210,6 +209,19 @@ func (s *Server) orderCancel(args map[string]any) (any, error) {
 	jobObj["done"] = false
 	j.done = true
 	return object{"job": jobObj, "jobResult": started, "orderCancelUserErrors": []any{}, "userErrors": []any{}}, nil
+}
+
+// lineLocation is where a line is fulfilled from: the location of the
+// first fulfillment order holding it, else the order's.
+func (o *order) lineLocation(l *lineItem) int64 {
+	for _, fo := range o.fulfillmentOrders {
+		for _, fl := range fo.lines {
+			if fl.line == l {
+				return fo.locationID
+			}
+		}
+	}
+	return o.fulfillmentLocation()
 }
 
 func (o *order) fulfillmentLocation() int64 {

@@ -125,6 +125,10 @@ type LineItem struct {
 	RequiresShipping    *bool // default true
 	TaxLines            []TaxLine
 	DiscountAllocations []Discount
+	// LocationID is where the line is fulfilled from (a Location GID);
+	// the order's LocationID when empty. Lines at different locations get
+	// a fulfillment order each, as Shopify's order routing makes them.
+	LocationID string
 }
 
 // ShippingLine is a shipping charge on an order.
@@ -180,8 +184,9 @@ type Order struct {
 	CustomAttributes    []Attribute
 	SourceName          string
 	Test                bool
-	// LocationID is where the order is fulfilled from (one fulfillment
-	// order per order); the first active location when empty.
+	// LocationID is where the order's lines are fulfilled from unless a
+	// line names its own (LineItem.LocationID); the first active location
+	// when empty. There is one fulfillment order per location.
 	LocationID   string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -194,6 +199,23 @@ type Order struct {
 // Tracking is the tracking information of a fulfillment.
 type Tracking struct {
 	Number, URL, Company string
+}
+
+// FulfillmentOrder is a fulfillment order of an order, for inspection.
+type FulfillmentOrder struct {
+	ID         string
+	LocationID string
+	Status     string // OPEN, IN_PROGRESS, CLOSED, …
+	Lines      []FulfillmentOrderLine
+}
+
+// FulfillmentOrderLine is a line item's quantities in a fulfillment order.
+type FulfillmentOrderLine struct {
+	ID         string
+	LineItemID string
+	SKU        string
+	Total      int
+	Remaining  int
 }
 
 // Fulfillment is what fulfillmentCreate recorded, for inspection.

@@ -330,9 +330,11 @@ func (s *Server) PriceListPrices(priceListID string) map[string]FixedPrice {
 }
 
 // AddOrder adds an order as a checkout would: it gets a number and name,
-// line items linked to variants by SKU, one fulfillment order at its
-// location covering the lines that require shipping, and an orders/create
-// webhook.
+// line items linked to variants by SKU, a fulfillment order for each
+// location its lines are fulfilled from (Order.LocationID,
+// LineItem.LocationID) covering the lines there that require shipping,
+// and an orders/create webhook. The returned order carries the ids and
+// locations assigned.
 func (s *Server) AddOrder(o Order) (Order, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -343,6 +345,11 @@ func (s *Server) AddOrder(o Order) (Order, error) {
 	}
 	if len(o.Lines) == 0 {
 		return Order{}, seedErr("order has no lines")
+	}
+	for i, l := range o.Lines {
+		if l.LocationID != "" && st.locations[idOf(l.LocationID, "Location")] == nil {
+			return Order{}, seedErr("line %d: no location %q", i, l.LocationID)
+		}
 	}
 	cur := orDefault(o.Currency, st.shopCurrency)
 	pres := orDefault(o.PresentmentCurrency, cur)
@@ -468,20 +475,31 @@ func (s *Server) AddOrder(o Order) (Order, error) {
 			}
 		}
 	}
-	fo := &fulfillmentOrder{id: st.id(), order: ord, locationID: loc, status: "OPEN", createdAt: created, updatedAt: created}
-	for _, l := range ord.lines {
-		if l.requiresShipping {
-			fl := &foLine{id: st.id(), fo: fo, line: l, total: l.quantity, remaining: l.quantity}
-			fo.lines = append(fo.lines, fl)
-			st.fulfLines[fl.id] = fl
+	// One fulfillment order per location, in the order of the lines that
+	// first name each, holding the lines that require shipping.
+	byLoc := map[int64]*fulfillmentOrder{}
+	for i, l := range ord.lines {
+		lineLoc := loc
+		if o.Lines[i].LocationID != "" {
+			lineLoc = idOf(o.Lines[i].LocationID, "Location")
 		}
-	}
-	if len(fo.lines) > 0 {
-		if ord.cancelledAt != nil {
-			fo.status = "CLOSED"
+		o.Lines[i].LocationID = gid("Location", lineLoc)
+		if !l.requiresShipping {
+			continue
 		}
-		ord.fulfillmentOrders = []*fulfillmentOrder{fo}
-		st.fulfOrders[fo.id] = fo
+		fo := byLoc[lineLoc]
+		if fo == nil {
+			fo = &fulfillmentOrder{id: st.id(), order: ord, locationID: lineLoc, status: "OPEN", createdAt: created, updatedAt: created}
+			if ord.cancelledAt != nil {
+				fo.status = "CLOSED"
+			}
+			byLoc[lineLoc] = fo
+			ord.fulfillmentOrders = append(ord.fulfillmentOrders, fo)
+			st.fulfOrders[fo.id] = fo
+		}
+		fl := &foLine{id: st.id(), fo: fo, line: l, total: l.quantity, remaining: l.quantity}
+		fo.lines = append(fo.lines, fl)
+		st.fulfLines[fl.id] = fl
 	}
 	st.orders[id] = ord
 	o.ID, o.Name, o.Currency, o.PresentmentCurrency = gid("Order", id), ord.name, cur, pres
@@ -739,6 +757,28 @@ func (s *Server) Fulfillments(orderID string) []Fulfillment {
 			Tracking: append([]Tracking(nil), f.tracking...), NotifyCustomer: f.notifyCustomer, CreatedAt: f.createdAt}
 		for _, l := range f.lines {
 			x.Lines = append(x.Lines, FulfillmentLine{LineItemID: gid("LineItem", l.line.id), SKU: l.line.sku, Quantity: l.quantity})
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// FulfillmentOrders returns an order's fulfillment orders, oldest first,
+// with their location, status and each line's total and remaining
+// quantities.
+func (s *Server) FulfillmentOrders(orderID string) []FulfillmentOrder {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.st.orders[idOf(orderID, "Order")]
+	if o == nil {
+		return nil
+	}
+	var out []FulfillmentOrder
+	for _, fo := range o.fulfillmentOrders {
+		x := FulfillmentOrder{ID: gid("FulfillmentOrder", fo.id), LocationID: gid("Location", fo.locationID), Status: fo.status}
+		for _, fl := range fo.lines {
+			x.Lines = append(x.Lines, FulfillmentOrderLine{ID: gid("FulfillmentOrderLineItem", fl.id), LineItemID: gid("LineItem", fl.line.id),
+				SKU: fl.line.sku, Total: fl.total, Remaining: fl.remaining})
 		}
 		out = append(out, x)
 	}
