@@ -55,8 +55,11 @@ type Authorizer interface {
 }
 
 // Invalidator is implemented by Authorizers whose credentials can expire.
+// Invalidate gets the headers of the refused request, the credentials in
+// them: with concurrent requests a 401 may answer a token that has been
+// renewed meanwhile, and only the credentials refused are to be dropped.
 type Invalidator interface {
-	Invalidate()
+	Invalidate(refused http.Header)
 }
 
 // AuthorizerFunc adapts a function to Authorizer.
@@ -310,24 +313,24 @@ type callInfo struct {
 // idempotency key that may have reached the server.
 func (t *Transport) Do(ctx context.Context, req *Request) (*Response, error) {
 	resp, refused, err := t.do(ctx, req)
-	if refused {
+	if refused != nil {
 		if inv, ok := t.auth.(Invalidator); ok {
-			inv.Invalidate()
+			inv.Invalidate(refused)
 			resp, _, err = t.do(ctx, req)
 		}
 	}
 	return resp, err
 }
 
-// do sends the request once (with retries inside); refused reports that the
-// server itself answered 401, the one case where fresh credentials may help
-// — not a failure to obtain them.
-func (t *Transport) do(ctx context.Context, req *Request) (resp *Response, refused bool, err error) {
+// do sends the request once (with retries inside); refused is the headers
+// of the request when the server itself answered 401, the one case where
+// fresh credentials may help — not a failure to obtain them.
+func (t *Transport) do(ctx context.Context, req *Request) (resp *Response, refused http.Header, err error) {
 	resp, err = t.send(ctx, req, &refused)
 	return resp, refused, err
 }
 
-func (t *Transport) send(ctx context.Context, req *Request, refused *bool) (*Response, error) {
+func (t *Transport) send(ctx context.Context, req *Request, refused *http.Header) (*Response, error) {
 	op := req.Op
 	if op == "" {
 		op = req.Method
@@ -406,7 +409,9 @@ func (t *Transport) send(ctx context.Context, req *Request, refused *bool) (*Res
 	}
 	out.Body = b
 	if hresp.StatusCode >= 400 {
-		*refused = hresp.StatusCode == http.StatusUnauthorized
+		if hresp.StatusCode == http.StatusUnauthorized {
+			*refused = rr.Header
+		}
 		return nil, t.statusError(op, out)
 	}
 	return out, nil

@@ -231,6 +231,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 type refreshingAuth struct {
 	gen         atomic.Int32
 	invalidated atomic.Int32
+	refused     []string // the Authorization headers Invalidate was given
 }
 
 func (a *refreshingAuth) Authorize(_ context.Context, h http.Header) error {
@@ -238,7 +239,16 @@ func (a *refreshingAuth) Authorize(_ context.Context, h http.Header) error {
 	return nil
 }
 
-func (a *refreshingAuth) Invalidate() { a.invalidated.Add(1); a.gen.Add(1) }
+// Invalidate renews the token only when the refused one is current, as a
+// token source shared by concurrent requests must.
+func (a *refreshingAuth) Invalidate(refused http.Header) {
+	a.invalidated.Add(1)
+	got := refused.Get("Authorization")
+	a.refused = append(a.refused, got)
+	if got == fmt.Sprintf("Bearer gen%d", a.gen.Load()) {
+		a.gen.Add(1)
+	}
+}
 
 func TestExpiredTokenRefreshedOnce(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +271,9 @@ func TestExpiredTokenRefreshedOnce(t *testing.T) {
 	}
 	if got := auth.invalidated.Load(); got != 2 {
 		t.Errorf("invalidated %d times, want 2", got)
+	}
+	if diff := cmp.Diff([]string{"Bearer gen0", "Bearer gen5"}, auth.refused); diff != "" {
+		t.Errorf("credentials handed to Invalidate (-want +got):\n%s", diff)
 	}
 }
 
@@ -421,7 +434,7 @@ func (a *failingAuth) Authorize(context.Context, http.Header) error {
 	return &Error{System: "testsys", Op: "Token", Kind: KindAuth, Status: http.StatusUnauthorized}
 }
 
-func (a *failingAuth) Invalidate() { a.invalidated.Add(1) }
+func (a *failingAuth) Invalidate(http.Header) { a.invalidated.Add(1) }
 
 func TestClassifierReadsErrorBody(t *testing.T) {
 	s := &scripted{script: []int{409}}

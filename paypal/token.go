@@ -3,6 +3,7 @@ package paypal
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,11 +54,16 @@ func (s *tokenSource) Authorize(ctx context.Context, h http.Header) error {
 	return nil
 }
 
-// Invalidate drops the cached token after PayPal refused it. A renewal
-// already under way is left alone: it brings a fresh token anyway.
-func (s *tokenSource) Invalidate() {
+// Invalidate drops the cached token after PayPal refused it, unless the
+// refused request carried an older one (another request renewed it
+// meanwhile). A renewal already under way is left alone: it brings a
+// fresh token anyway.
+func (s *tokenSource) Invalidate(refused http.Header) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if tok, ok := strings.CutPrefix(refused.Get("Authorization"), "Bearer "); ok && tok != s.token {
+		return
+	}
 	s.token = ""
 }
 

@@ -107,6 +107,25 @@ func TestTokenExpiredMidRunIsRefreshedAndRetriedOnce(t *testing.T) {
 	}
 }
 
+// Concurrent calls refused with the same expired token renew it once: a
+// late 401 for the old token does not drop the new one.
+func TestTokenExpiredUnderConcurrentCallsIsRenewedOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	id := e.authorize(t, "10.00", "USD")
+	if _, err := e.client.GetAuthorization(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.ExpireTokens()
+	for _, err := range parallel(30, func() error { _, err := e.client.GetAuthorization(t.Context(), id); return err }) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.fake.TokenRequests(); n != 2 {
+		t.Errorf("%d token requests, want 2 (the first and one renewal for 30 refused callers)", n)
+	}
+}
+
 func TestTokenRetriedOnlyOnce(t *testing.T) {
 	e := newEnv(t, nil)
 	id := e.authorize(t, "10.00", "USD")

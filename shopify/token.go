@@ -135,10 +135,15 @@ func (cc *ClientCredentials) Token(ctx context.Context) (string, error) {
 	return cc.token, nil
 }
 
-// Invalidate forgets the current token; the next request fetches a new one.
-func (cc *ClientCredentials) Invalidate() {
+// Invalidate forgets the current token when it is the one Shopify refused
+// (another request may have renewed it meanwhile); the next request
+// fetches a new one.
+func (cc *ClientCredentials) Invalidate(refused http.Header) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
+	if tok := refused.Get(headerAccessToken); tok != "" && tok != cc.token {
+		return
+	}
 	cc.token = ""
 }
 
@@ -168,7 +173,7 @@ type refreshingAuthorizer struct {
 	inv connector.Invalidator
 }
 
-func (a refreshingAuthorizer) Invalidate() { a.inv.Invalidate() }
+func (a refreshingAuthorizer) Invalidate(refused http.Header) { a.inv.Invalidate(refused) }
 
 func newAuthorizer(src TokenSource) connector.Authorizer {
 	if inv, ok := src.(connector.Invalidator); ok {
