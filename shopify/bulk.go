@@ -330,11 +330,7 @@ func (c *Client) ExportProducts(ctx context.Context, opts ExportOptions, fn func
 		}
 		prod, err := c.mapProduct(cur.Raw, p, children, s)
 		if err != nil {
-			var ce *connector.Error
-			if !errors.As(err, &ce) || ce.Kind != connector.KindValidation {
-				return err
-			}
-			if err := c.reportInvalid(ctx, "product", c.ref(p.ID), err); err != nil {
+			if err := c.skipInvalid(ctx, "product", c.ref(p.ID), err, nil); err != nil {
 				return err
 			}
 		} else if err := fn(ctx, prod); err != nil {

@@ -86,10 +86,11 @@
 // a digest of each object delivered in the newest second: re-reading that
 // second skips what is unchanged and delivers an object changed again
 // within the same second. Cursors are opaque base64url text, safe to
-// store; cursors written by earlier versions are still accepted. Items Shopify sends that the model refuses (a variant without
-// SKU, an amount with more decimals than its currency, an unknown enum
-// value) fail the feed with a KindValidation error unless
-// WithInvalidHandler decides to skip them.
+// store; cursors written by earlier versions are still accepted. Items
+// Shopify sends that the model refuses (a variant without SKU, an amount
+// with more decimals than its currency, an unknown enum value) come as the
+// batch's Problems (connector.ItemProblem, a KindValidation error each)
+// while the feed moves on, unless WithInvalidHandler decides otherwise.
 //
 // # Bulk export
 //

@@ -202,12 +202,13 @@ type pageOf[W any] struct {
 
 // watermarkFeed is a connector.Feed over a Shopify connection sorted by
 // UPDATED_AT. fetch reads one page; key tells a node's time and id; mapAll
-// maps the nodes to deliver (it may read more, e.g. refund details); since
-// is the window's start, for feeds of things nested in the nodes.
+// maps the nodes to deliver (it may read more, e.g. refund details),
+// adding the items it cannot map to problems; since is the window's start,
+// for feeds of things nested in the nodes.
 type watermarkFeed[T, W any] struct {
 	fetch  func(ctx context.Context, query, after string) (pageOf[W], error)
 	key    func(W) (time.Time, string)
-	mapAll func(ctx context.Context, since time.Time, nodes []W) ([]T, error)
+	mapAll func(ctx context.Context, since time.Time, nodes []W, problems *[]connector.ItemProblem) ([]T, error)
 }
 
 // Next reads the page after the cursor.
@@ -232,7 +233,8 @@ func (f *watermarkFeed[T, W]) Next(ctx context.Context, after connector.Cursor) 
 		keep = append(keep, n)
 		next.deliver(at, id, d)
 	}
-	items, err := f.mapAll(ctx, w.sinceTime(), keep)
+	var problems []connector.ItemProblem
+	items, err := f.mapAll(ctx, w.sinceTime(), keep, &problems)
 	if err != nil {
 		return connector.Batch[T]{}, err
 	}
@@ -245,7 +247,7 @@ func (f *watermarkFeed[T, W]) Next(ctx context.Context, after connector.Cursor) 
 			next.Since = next.lastSecond().UTC().Format(time.RFC3339)
 		}
 	}
-	return connector.Batch[T]{Items: items, Cursor: next.cursor(), More: more}, nil
+	return connector.Batch[T]{Items: items, Problems: problems, Cursor: next.cursor(), More: more}, nil
 }
 
 // Commit does nothing: the cursor is the feed's whole state.

@@ -60,7 +60,7 @@ func newFakeFeed(conn *fakeConnection) *watermarkFeed[string, item] {
 	return &watermarkFeed[string, item]{
 		fetch: conn.fetch,
 		key:   func(it item) (time.Time, string) { return it.At, it.ID },
-		mapAll: func(_ context.Context, _ time.Time, nodes []item) ([]string, error) {
+		mapAll: func(_ context.Context, _ time.Time, nodes []item, _ *[]connector.ItemProblem) ([]string, error) {
 			out := make([]string, len(nodes))
 			for i, n := range nodes {
 				out[i] = n.ID

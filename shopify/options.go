@@ -35,10 +35,12 @@ type Invalid struct {
 }
 
 // WithInvalidHandler decides what a feed does with an item it cannot map.
-// By default the feed fails with the error (nothing is silently dropped,
-// but one bad item blocks the feed). With a handler, the handler is told,
+// By default the item is one of the batch's Problems
+// (connector.ItemProblem): nothing is silently dropped, and one bad item
+// does not block the items behind it. With a handler, the handler is told,
 // and the item is skipped if it returns nil or the feed fails with the
-// error it returns.
+// error it returns. The bulk export, which has no batches, fails with the
+// error unless the handler skips the item.
 func WithInvalidHandler(fn func(ctx context.Context, item Invalid) error) Option {
 	return func(c *config) { c.onInvalid = fn }
 }

@@ -167,8 +167,8 @@ const (
 // Orders is the order feed: orders updated since the cursor, oldest first,
 // mapped completely. Commit is a no-op (watermark feed). Each order is
 // checked with Order.CheckTotals against Shopify's current totals (see
-// WithTotalsMismatchHandler); an order the model refuses fails the feed
-// unless WithInvalidHandler says otherwise.
+// WithTotalsMismatchHandler); an order the model refuses is one of the
+// batch's Problems unless WithInvalidHandler decides otherwise.
 //
 // Orders older than 60 days are visible only with the read_all_orders
 // scope.
@@ -176,19 +176,15 @@ func (c *Client) Orders() connector.Feed[commerce.Order] {
 	return &watermarkFeed[commerce.Order, json.RawMessage]{
 		fetch: c.fetchRawPage(docOrdersFeed, "orders", map[string]any{"lines": orderLinesPerPage, "shippingLines": orderShippingLines, "transactions": orderTransactionMax}),
 		key:   nodeKey,
-		mapAll: func(ctx context.Context, _ time.Time, nodes []json.RawMessage) ([]commerce.Order, error) {
+		mapAll: func(ctx context.Context, _ time.Time, nodes []json.RawMessage, problems *[]connector.ItemProblem) ([]commerce.Order, error) {
 			out := make([]commerce.Order, 0, len(nodes))
 			for _, raw := range nodes {
 				o, err := c.orderFromNode(ctx, raw)
 				if err != nil {
-					var ce *connector.Error
-					if errors.As(err, &ce) && ce.Kind == connector.KindValidation {
-						if err := c.reportInvalid(ctx, "order", c.ref(nodeID(raw)), err); err != nil {
-							return nil, err
-						}
-						continue
+					if err := c.skipInvalid(ctx, "order", c.ref(nodeID(raw)), err, problems); err != nil {
+						return nil, err
 					}
-					return nil, err
+					continue
 				}
 				out = append(out, o)
 			}

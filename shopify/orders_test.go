@@ -238,10 +238,15 @@ func TestOrdersFeedInvalidHandler(t *testing.T) {
 	if len(b.Items) != 1 || len(skipped) != 1 || skipped[0].Ref.ID != "gid://shopify/Order/2" || !errors.Is(skipped[0].Err, connector.ErrValidation) {
 		t.Errorf("items %d, skipped %+v", len(b.Items), skipped)
 	}
-	// Without a handler the bad order fails the batch.
+	// Without a handler the bad order is the batch's problem; the good one
+	// and the cursor move on.
 	c2, ms2, _ := newMockClient(t)
 	ms2.reply("OrdersFeed", string(body))
-	if _, err := c2.Orders().Next(context.Background(), ""); !errors.Is(err, connector.ErrValidation) {
-		t.Errorf("err = %v", err)
+	b2, err := c2.Orders().Next(context.Background(), "")
+	if err != nil || len(b2.Items) != 1 || len(b2.Problems) != 1 || b2.Cursor == "" {
+		t.Fatalf("Next = %d items, %+v problems, cursor %q, %v", len(b2.Items), b2.Problems, b2.Cursor, err)
+	}
+	if p := b2.Problems[0]; p.Entity != "order" || p.Ref.ID != "gid://shopify/Order/2" || !errors.Is(p, connector.ErrValidation) {
+		t.Errorf("problem %+v", p)
 	}
 }

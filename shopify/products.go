@@ -205,7 +205,7 @@ func nodeKey(raw json.RawMessage) (time.Time, string) {
 	return k.UpdatedAt, k.ID
 }
 
-func (c *Client) mapProductNodes(ctx context.Context, _ time.Time, nodes []json.RawMessage) ([]commerce.Product, error) {
+func (c *Client) mapProductNodes(ctx context.Context, _ time.Time, nodes []json.RawMessage, problems *[]connector.ItemProblem) ([]commerce.Product, error) {
 	if len(nodes) == 0 {
 		return nil, nil
 	}
@@ -217,27 +217,34 @@ func (c *Client) mapProductNodes(ctx context.Context, _ time.Time, nodes []json.
 	for _, raw := range nodes {
 		p, err := c.productFromNode(ctx, raw, s)
 		if err != nil {
-			var ce *connector.Error
-			if errors.As(err, &ce) && ce.Kind == connector.KindValidation {
-				if err := c.reportInvalid(ctx, "product", c.ref(p.Source.ID), err); err != nil {
-					return nil, err
-				}
-				continue
+			if err := c.skipInvalid(ctx, "product", c.ref(p.Source.ID), err, problems); err != nil {
+				return nil, err
 			}
-			return nil, err
+			continue
 		}
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-// reportInvalid hands an unmappable item to the invalid handler; without
-// one the error stands.
-func (c *Client) reportInvalid(ctx context.Context, entity string, ref commerce.Ref, err error) error {
-	if c.cfg.onInvalid == nil {
+// skipInvalid decides about an item that failed to map: an error other
+// than KindValidation stands; an item the model refuses goes to the
+// WithInvalidHandler handler, or without one into problems (a nil
+// problems — the bulk export has no batch — lets the error stand). A nil
+// answer skips the item.
+func (c *Client) skipInvalid(ctx context.Context, entity string, ref commerce.Ref, err error, problems *[]connector.ItemProblem) error {
+	var ce *connector.Error
+	if !errors.As(err, &ce) || ce.Kind != connector.KindValidation {
 		return err
 	}
-	return c.cfg.onInvalid(ctx, Invalid{Entity: entity, Ref: ref, Err: err})
+	if c.cfg.onInvalid != nil {
+		return c.cfg.onInvalid(ctx, Invalid{Entity: entity, Ref: ref, Err: err})
+	}
+	if problems == nil {
+		return err
+	}
+	*problems = append(*problems, connector.ItemProblem{Entity: entity, Ref: ref, Err: err})
+	return nil
 }
 
 // productFromNode maps one product node, reading the rest of its variants

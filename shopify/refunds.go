@@ -3,7 +3,6 @@ package shopify
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -70,7 +69,7 @@ func (c *Client) Refunds() connector.Feed[commerce.Refund] {
 	return &watermarkFeed[commerce.Refund, orderWithChildren]{
 		fetch: c.childFeedFetch(docRefundsFeed, map[string]any{"refunds": 50}),
 		key:   orderWithChildren.key,
-		mapAll: func(ctx context.Context, since time.Time, nodes []orderWithChildren) ([]commerce.Refund, error) {
+		mapAll: func(ctx context.Context, since time.Time, nodes []orderWithChildren, problems *[]connector.ItemProblem) ([]commerce.Refund, error) {
 			var out []commerce.Refund
 			for _, o := range nodes {
 				for _, r := range o.Refunds {
@@ -83,14 +82,10 @@ func (c *Client) Refunds() connector.Feed[commerce.Refund] {
 					}
 					rf, ok, err := c.RefundByID(ctx, r.ID)
 					if err != nil {
-						var ce *connector.Error
-						if errors.As(err, &ce) && ce.Kind == connector.KindValidation {
-							if err := c.reportInvalid(ctx, "refund", c.ref(r.ID), err); err != nil {
-								return nil, err
-							}
-							continue
+						if err := c.skipInvalid(ctx, "refund", c.ref(r.ID), err, problems); err != nil {
+							return nil, err
 						}
-						return nil, err
+						continue
 					}
 					if ok {
 						out = append(out, rf)
@@ -292,20 +287,16 @@ func (c *Client) Returns() connector.Feed[commerce.Return] {
 	return &watermarkFeed[commerce.Return, orderWithChildren]{
 		fetch: c.childFeedFetch(docReturnsFeed, map[string]any{"returns": 10}),
 		key:   orderWithChildren.key,
-		mapAll: func(ctx context.Context, _ time.Time, nodes []orderWithChildren) ([]commerce.Return, error) {
+		mapAll: func(ctx context.Context, _ time.Time, nodes []orderWithChildren, problems *[]connector.ItemProblem) ([]commerce.Return, error) {
 			var out []commerce.Return
 			for _, o := range nodes {
 				for _, r := range o.Returns.Nodes {
 					rt, err := c.ReturnByID(ctx, r.ID)
 					if err != nil {
-						var ce *connector.Error
-						if errors.As(err, &ce) && ce.Kind == connector.KindValidation {
-							if err := c.reportInvalid(ctx, "return", c.ref(r.ID), err); err != nil {
-								return nil, err
-							}
-							continue
+						if err := c.skipInvalid(ctx, "return", c.ref(r.ID), err, problems); err != nil {
+							return nil, err
 						}
-						return nil, err
+						continue
 					}
 					out = append(out, rt)
 				}
