@@ -199,6 +199,10 @@ func ExampleClient_Refund() {
 		panic(err)
 	}
 	ctx := context.Background()
+	// The socks were shipped; one comes back.
+	if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#1001", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1", Quantity: 2}}}); err != nil {
+		panic(err)
+	}
 	sock := commerce.FromMinor(8900, commerce.SEK)
 	req := connector.RefundRequest{OrderNumber: "#1001", Amount: sock, Reason: "size_too_small",
 		Lines: []commerce.RefundLine{{SKU: "SOCK-1", Quantity: 1, Amount: sock}}}

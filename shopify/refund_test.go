@@ -20,8 +20,8 @@ import (
 
 // capturedOrder seeds an order of two socks (199.00 each) and a shirt
 // (400.00), VAT included, authorized for 798.00 by Shopify Payments and
-// captured in the given parts, a minute apart. It returns the order and
-// the captures' ids.
+// captured in the given parts, a minute apart, and fulfilled (the refunds
+// are for returned goods). It returns the order and the captures' ids.
 func capturedOrder(t testing.TB, srv *shopifytest.Server, name string, lines []shopifytest.LineItem, captures ...string) (shopifytest.Order, []string) {
 	t.Helper()
 	at := srv.Now().Add(-time.Hour).Truncate(time.Second)
@@ -37,6 +37,17 @@ func capturedOrder(t testing.TB, srv *shopifytest.Server, name string, lines []s
 		}
 	}
 	o := seedOrder(t, srv, name, shopifytest.Order{TaxesIncluded: true, Lines: lines, Transactions: txs, CreatedAt: at})
+	c, err := shopify.New(srv.Shop(), shopify.StaticToken(srv.AccessToken()), shopify.WithBaseURL(srv.URL()), shopify.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := commerce.Fulfillment{OrderNumber: name}
+	for _, l := range o.Lines {
+		f.Lines = append(f.Lines, commerce.FulfillmentLine{LineID: l.ID, Quantity: l.Quantity})
+	}
+	if _, err := c.Fulfill(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
 	for _, tx := range o.Transactions[1:] {
 		ids = append(ids, tx.ID)
@@ -198,6 +209,35 @@ func TestRefundAgainstFake(t *testing.T) {
 				t.Errorf("result (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A line item with units still to ship is left out of the refund's line
+// items (Shopify could take the refunded units from the open ones); its
+// money is refunded all the same.
+func TestRefundLeavesOutLinesWithOpenUnits(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newFake(t, nil)
+	auth := "gid://shopify/OrderTransaction/9007199254809990"
+	o := seedOrder(t, srv, "#3002", shopifytest.Order{TaxesIncluded: true,
+		Lines: []shopifytest.LineItem{{SKU: "SOCK-1-S", Title: "Ullsocka", Quantity: 2, UnitPrice: "199.00"}},
+		Transactions: []shopifytest.Transaction{{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "398.00"},
+			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "398.00", ParentID: auth}}})
+	if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#3002", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1-S", Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Refund(ctx, connector.RefundRequest{OrderNumber: "#3002", Amount: sek("199.00"), Reason: "retur",
+		Lines: []commerce.RefundLine{{SKU: "SOCK-1-S", Quantity: 1, Amount: sek("199.00")}}}, key("open"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, _, ls := lastRefund(t, srv, o.ID, nil)
+	if len(ls) != 0 || len(r.Lines) != 0 || !r.Amount.Equal(sek("199.00")) || made.ID != r.ID {
+		t.Errorf("refund %s of %s with lines %+v (result %+v)", made.ID, r.Amount, ls, r.Lines)
+	}
+	// The unit still to ship stays open.
+	if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#3002", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1-S", Quantity: 1}}}); err != nil {
+		t.Errorf("the open unit: %v", err)
 	}
 }
 

@@ -229,9 +229,25 @@ func paymentReferenceOf(parent wireTransaction) string {
 
 // refundLines turns the request's lines into refundLineItems, one per line
 // item with the quantities of its entries summed, and returns the lines
-// that made it in (with their LineID set).
+// that made it in (with their LineID set). A line item that still has
+// unfulfilled units is left out: refunding units of such a line item tells
+// Shopify nothing about which units, and it may take them from the open
+// ones and cancel their fulfillment, while the refunds the engine makes are
+// for returned, fulfilled goods. Its money goes through all the same.
 func (c *Client) refundLines(ctx context.Context, orderID string, lines []commerce.RefundLine) ([]refundLineItem, []commerce.RefundLine, error) {
-	var bySKU map[string][]string
+	if len(lines) == 0 {
+		return nil, nil, nil
+	}
+	items, err := c.orderLineItems(ctx, orderID)
+	if err != nil {
+		return nil, nil, err
+	}
+	bySKU := map[string][]string{}
+	for id, it := range items {
+		if it.SKU != "" {
+			bySKU[it.SKU] = append(bySKU[it.SKU], id)
+		}
+	}
 	var out []refundLineItem
 	var included []commerce.RefundLine
 	index := map[string]int{}
@@ -239,19 +255,11 @@ func (c *Client) refundLines(ctx context.Context, orderID string, lines []commer
 		id := ""
 		if isGIDOf(l.LineID, "LineItem") {
 			id = l.LineID
-		} else if l.SKU != "" {
-			if bySKU == nil {
-				var err error
-				if bySKU, err = c.lineItemsBySKU(ctx, orderID); err != nil {
-					return nil, nil, err
-				}
-			}
-			if ids := bySKU[l.SKU]; len(ids) == 1 {
-				id = ids[0]
-			}
+		} else if ids := bySKU[l.SKU]; l.SKU != "" && len(ids) == 1 {
+			id = ids[0]
 		}
-		if id == "" {
-			continue // unknown or ambiguous: the money goes through without it
+		if it, known := items[id]; !known || it.UnfulfilledQuantity > 0 {
+			continue // unknown, ambiguous or partly open: the money goes through without it
 		}
 		if i, ok := index[id]; ok {
 			out[i].quantity += l.Quantity
@@ -265,9 +273,15 @@ func (c *Client) refundLines(ctx context.Context, orderID string, lines []commer
 	return out, included, nil
 }
 
-// lineItemsBySKU reads an order's line item ids by SKU.
-func (c *Client) lineItemsBySKU(ctx context.Context, orderID string) (map[string][]string, error) {
-	out := map[string][]string{}
+// orderLineItem is what refundLines needs of a line item.
+type orderLineItem struct {
+	SKU                 string `json:"sku"`
+	UnfulfilledQuantity int    `json:"unfulfilledQuantity"`
+}
+
+// orderLineItems reads an order's line items by id.
+func (c *Client) orderLineItems(ctx context.Context, orderID string) (map[string]orderLineItem, error) {
+	out := map[string]orderLineItem{}
 	vars := map[string]any{"id": orderID}
 	for {
 		c.pageSize(docOrderLineSKUs, vars, "first", 250)
@@ -276,8 +290,8 @@ func (c *Client) lineItemsBySKU(ctx context.Context, orderID string) (map[string
 				LineItems struct {
 					PageInfo pageInfo `json:"pageInfo"`
 					Nodes    []struct {
-						ID  string `json:"id"`
-						SKU string `json:"sku"`
+						ID string `json:"id"`
+						orderLineItem
 					} `json:"nodes"`
 				} `json:"lineItems"`
 			} `json:"order"`
@@ -289,9 +303,7 @@ func (c *Client) lineItemsBySKU(ctx context.Context, orderID string) (map[string
 			return nil, &connector.Error{System: systemName, Op: "OrderLineSKUs", Kind: connector.KindNotFound, Message: "no order " + orderID}
 		}
 		for _, n := range page.Order.LineItems.Nodes {
-			if n.SKU != "" {
-				out[n.SKU] = append(out[n.SKU], n.ID)
-			}
+			out[n.ID] = n.orderLineItem
 		}
 		pi := page.Order.LineItems.PageInfo
 		if !pi.HasNextPage || pi.EndCursor == "" {
