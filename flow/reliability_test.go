@@ -35,6 +35,13 @@ package flow_test
 //
 // go test runs a few seeds; -reliability.seeds and -reliability.orders run
 // more, e.g. go test ./flow -run Reliability -reliability.seeds=200.
+//
+// A seed fixes the world — orders, deliveries, returns, when the engine is
+// killed, the faults' random streams — but not the interleaving: the
+// engine runs steps concurrently and the Shopify fake's clock follows wall
+// time, so which request a fault hits can differ between runs of a seed. A
+// failure found once may need several runs (-count) to show again; the
+// journal is logged with -v.
 
 import (
 	"context"
