@@ -4,7 +4,8 @@ package flow_test
 // (shopifytest), Specter (spectertest) and the payment providers Stripe
 // (stripetest), Klarna (klarnatest) and PayPal (paypaltest), with chaos
 // fault injection on every fake (5xx, 429, dropped connections, answers
-// lost after the write was applied) and the engine killed at random points
+// lost after the write was applied, hangs that end in the client's
+// timeout) and the engine killed at random points
 // — after a random number of HTTP calls, with the last call's answer lost —
 // and restarted (a new engine, new connectors, the same SQLite file). While
 // it runs, the ERP delivers orders (in parts and in full) and the shop
@@ -28,6 +29,9 @@ package flow_test
 //     the same provider;
 //   - the journal holds no pending step and no dead letter, and Specter's
 //     order queue is empty.
+//
+// TestReliabilityWebhooks (reliability_webhook_test.go) drives the runner
+// with Shopify's webhooks, duplicated, reordered and retried late.
 //
 // TestReliabilityCatalog (reliability_catalog_test.go) does the same for
 // the ERP-leads catalogue: articles, price changes and stock from Specter
@@ -83,6 +87,23 @@ var (
 	// shop and the ERP: at the shop's rate most seeds would fault none.
 	relPSPChaos = flag.Float64("reliability.pspchaos", 0.25, "probability of an injected fault per request to a payment provider")
 )
+
+// clientTimeout is the connectors' HTTP timeout in the harness: short, so
+// that a hung request (fault.Hang) becomes a timeout quickly.
+const clientTimeout = 500 * time.Millisecond
+
+// chaosKinds are the faults the harness injects: error answers (5xx, 429
+// throttling), dropped connections, answers lost after the request was
+// applied, and hangs that end in the client's timeout.
+var chaosKinds = []fault.Fault{
+	{Kind: fault.Status, Status: http.StatusInternalServerError},
+	{Kind: fault.Status, Status: http.StatusServiceUnavailable},
+	{Kind: fault.Status, Status: http.StatusTooManyRequests, RetryAfter: time.Millisecond},
+	{Kind: fault.Drop},
+	{Kind: fault.LostAnswer},
+	{Kind: fault.LostAnswer},
+	{Kind: fault.Hang},
+}
 
 func TestReliability(t *testing.T) {
 	if testing.Short() {
@@ -182,6 +203,45 @@ type world struct {
 }
 
 func runReliability(t *testing.T, seed uint64, nOrders int) {
+	w := newWorld(t, seed)
+	for i := range nOrders {
+		w.addOrder(1001 + i)
+	}
+	for i, f := range w.faults() {
+		p := *relChaos
+		if i >= 2 {
+			p = *relPSPChaos
+		}
+		f.Chaos(p, seed+uint64(i), chaosKinds...)
+	}
+
+	// Lives of the engine, with the world moving between them.
+	for range 12 {
+		_, _ = w.live(3 + w.rng.IntN(40))
+		w.deliverSome()
+		w.returnSome()
+	}
+	// Convergence: no more faults or kills; retries become due.
+	w.calm()
+	w.converge()
+	w.deliverAll()
+	w.converge()
+	w.check()
+	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d hangs, %d 5xx/429 injected; ledger: %v", seed, w.kill.kills.Load(),
+		w.injected(fault.Drop), w.injected(fault.LostAnswer), w.injected(fault.Hang), w.injected(fault.Status), w.ledger)
+}
+
+// calm stops faults and kills.
+func (w *world) calm() {
+	for _, f := range w.faults() {
+		f.Reset()
+	}
+	w.ledger.calm()
+	w.kill.disarm()
+}
+
+// newWorld starts the fakes, a shop with a location and the catalogue.
+func newWorld(t *testing.T, seed uint64) *world {
 	w := &world{t: t, rng: rand.New(rand.NewPCG(seed, 99)), dbPath: filepath.Join(t.TempDir(), "knyt.db"),
 		now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	w.shop = shopifytest.NewServer(shopifytest.WithTimeScale(1000), shopifytest.WithCurrency("SEK"))
@@ -192,7 +252,7 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	t.Cleanup(func() { w.shop.Close(); w.erp.Close(); w.psp.Close(); w.klarna.Close(); w.paypal.Close() })
 	w.ledger = newCreditLedger(seed, *relPSPChaos)
 	w.kill = &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
-	w.http = &http.Client{Transport: w.kill, Timeout: 5 * time.Second}
+	w.http = &http.Client{Transport: w.kill, Timeout: clientTimeout}
 
 	if _, err := w.shop.AddLocation(shopifytest.Location{Name: "Lager"}); err != nil {
 		t.Fatal(err)
@@ -202,35 +262,7 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 			t.Fatal(err)
 		}
 	}
-	for i := range nOrders {
-		w.addOrder(1001 + i)
-	}
-	for i, f := range w.faults() {
-		p := *relChaos
-		if i >= 2 {
-			p = *relPSPChaos
-		}
-		f.Chaos(p, seed+uint64(i))
-	}
-
-	// Lives of the engine, with the world moving between them.
-	for range 12 {
-		_, _ = w.live(3 + w.rng.IntN(40))
-		w.deliverSome()
-		w.returnSome()
-	}
-	// Convergence: no more faults or kills; retries become due.
-	for _, f := range w.faults() {
-		f.Reset()
-	}
-	w.ledger.calm()
-	w.kill.disarm()
-	w.converge()
-	w.deliverAll()
-	w.converge()
-	w.check()
-	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d 5xx/429 injected; ledger: %v", seed, w.kill.kills.Load(),
-		w.injected(0), w.injected(1), w.injected(2), w.ledger)
+	return w
 }
 
 // faults are the fakes' injectors: the shop's and the ERP's, then the
@@ -239,17 +271,10 @@ func (w *world) faults() []*fault.Injector {
 	return []*fault.Injector{w.shop.Faults(), w.erp.Faults(), w.psp.Faults(), w.klarna.Faults(), w.paypal.Faults()}
 }
 
-func (w *world) injected(which int) int {
+func (w *world) injected(k fault.Kind) int {
 	n := 0
 	for _, f := range w.faults() {
-		switch which {
-		case 0:
-			n += f.Injected(fault.Drop)
-		case 1:
-			n += f.Injected(fault.LostAnswer)
-		default:
-			n += f.Injected(fault.Status)
-		}
+		n += f.Injected(k)
 	}
 	return n
 }
