@@ -498,13 +498,14 @@ func (e *Engine) handleRefundCredit(ctx context.Context, st *Step) (commerce.Ref
 // when the engine made it there itself (the shop is also the payment
 // provider, as with Shopify Payments). The feed can deliver the refund
 // before the engine has recorded it, after a crash between the refund and
-// its record, so while a refund of the order at this shop is unfinished
-// the answer is a retry.
+// its record, so while a refund of the order at this shop is unfinished —
+// pending, or a dead letter for the same amount, which may have been made
+// before its step failed — the answer is a retry.
 func (e *Engine) engineRefundOf(ctx context.Context, s *shopRT, r commerce.Refund) (string, error) {
 	if ret, ok, err := e.store.Ref(ctx, MapKey{Kind: mapEngineRefund, Key: r.ID, System: s.sys.System(), Account: s.sys.Account()}); err != nil || ok {
 		return ret.ID, err
 	}
-	steps, err := e.store.Steps(ctx, StepFilter{Subject: r.OrderNumber, Kind: KindReturnRefund, State: StepPending})
+	steps, err := e.store.Steps(ctx, StepFilter{Subject: r.OrderNumber, Kind: KindReturnRefund})
 	if err != nil {
 		return "", err
 	}
@@ -513,8 +514,15 @@ func (e *Engine) engineRefundOf(ctx context.Context, s *shopRT, r commerce.Refun
 		if err != nil || p.Payment == nil || p.Payment.Skip != "" {
 			continue
 		}
-		if pr := e.providerNamed(p.Payment.Provider); pr != nil && pr.sys.System() == s.sys.System() && pr.sys.Account() == s.sys.Account() {
+		pr := e.providerNamed(p.Payment.Provider)
+		if pr == nil || pr.sys.System() != s.sys.System() || pr.sys.Account() != s.sys.Account() {
+			continue
+		}
+		switch {
+		case st.State == StepPending:
 			return "", &retryError{err: fmt.Errorf("refund %s of the order at the shop has not finished; %s may be its refund", st.Key, r.ID)}
+		case st.State == StepDead && p.Payment.Amount.Equal(r.Amount):
+			return "", &retryError{err: fmt.Errorf("refund %s of the order at the shop is a dead letter and may have made %s: replay or discard it first", st.Key, r.ID)}
 		}
 	}
 	return "", nil

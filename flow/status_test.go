@@ -316,10 +316,11 @@ func (s payingShop) Refund(ctx context.Context, r connector.RefundRequest, opts 
 
 // The engine's own refunds read back from a shop that is also the
 // provider get no second credit invoice, also when the shop reports the
-// refund before the engine heard of it (an answer lost after the refund).
+// refund before the engine heard of it (an answer lost after the refund),
+// or when the refund's step failed for good after the refund was made.
 func TestRefundsThroughTheShopAreNotCreditedTwice(t *testing.T) {
-	for _, lost := range []bool{false, true} {
-		t.Run(fmt.Sprintf("lost answer %v", lost), func(t *testing.T) {
+	for _, fail := range []string{"", "lost", "dead"} {
+		t.Run(fmt.Sprintf("failure %q", fail), func(t *testing.T) {
 			r := newRig(t, func(c *Config) { c.Shops[0].Orders.Articles = "connector" })
 			r.cfg.Providers = []ProviderConfig{{Name: "shopify_payments", System: "memshop"}}
 			ps := payingShop{memShop: r.shop, psp: r.psp}
@@ -333,8 +334,11 @@ func TestRefundsThroughTheShopAreNotCreditedTwice(t *testing.T) {
 			r.sync()
 			r.erp.events.add(delivered("d1", "1001"))
 			r.sync()
-			if lost {
+			switch fail {
+			case "lost":
 				r.shop.faults.add("Refund", 1, connector.NewError("memshop", "Refund", connector.KindTemporary, "connection reset"), true)
+			case "dead":
+				r.shop.faults.add("Refund", 1, connector.NewError("memshop", "Refund", connector.KindPermanent, "refused after the fact"), true)
 			}
 			r.shop.returns.add(commerce.Return{ID: "r1", OrderNumber: "1001", Status: commerce.ReturnClosed, Lines: []commerce.ReturnLine{{SKU: "A", Quantity: 1}}})
 			for range 4 {
@@ -351,13 +355,21 @@ func TestRefundsThroughTheShopAreNotCreditedTwice(t *testing.T) {
 			if _, ok := r.erp.credit("re-1"); ok {
 				t.Error("the engine's own refund was credited again")
 			}
-			if lost {
+			switch fail {
+			case "lost":
 				st := r.step("refund:se:re-1:credit")
 				if st.State != StepSkipped || !strings.Contains(st.Reason, "return r1") {
 					t.Errorf("credit step of the read-back refund: %s %q", st.State, st.Reason)
 				}
-			} else if _, ok, _ := r.store.Step(context.Background(), "refund:se:re-1:credit"); ok {
-				t.Error("a refund recorded as the engine's own was journalled for a credit")
+			case "dead":
+				st := r.step("refund:se:re-1:credit")
+				if st.State == StepDone || !strings.Contains(st.Reason, "replay or discard it first") {
+					t.Errorf("credit step of a refund a dead step may have made: %s %q", st.State, st.Reason)
+				}
+			default:
+				if _, ok, _ := r.store.Step(context.Background(), "refund:se:re-1:credit"); ok {
+					t.Error("a refund recorded as the engine's own was journalled for a credit")
+				}
 			}
 		})
 	}

@@ -339,6 +339,42 @@ func TestRefundIdempotencyAgainstFake(t *testing.T) {
 	}
 }
 
+// A refund made, its answer lost, then the line shipped in full before the
+// retry after a restart: the retry sends other line items, Shopify refuses
+// the key's new parameters, and the refund is found by the reference its
+// note carries.
+func TestRefundFoundByReferenceAfterTheLinesChanged(t *testing.T) {
+	ctx := context.Background()
+	srv, c := newFake(t, nil)
+	auth := "gid://shopify/OrderTransaction/9007199254809980"
+	o := seedOrder(t, srv, "#3003", shopifytest.Order{TaxesIncluded: true,
+		Lines: []shopifytest.LineItem{{SKU: "SOCK-1-S", Title: "Ullsocka", Quantity: 2, UnitPrice: "199.00"}},
+		Transactions: []shopifytest.Transaction{{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "398.00"},
+			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "398.00", ParentID: auth}}})
+	ship := func() {
+		t.Helper()
+		if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#3003", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1-S", Quantity: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ship()
+	req := connector.RefundRequest{OrderNumber: "#3003", Amount: sek("199.00"), Reason: "retur", Reference: "R-1",
+		Lines: []commerce.RefundLine{{SKU: "SOCK-1-S", Quantity: 1, Amount: sek("199.00")}}}
+	k := key("by-reference")
+	loseRefundAnswers(srv, 3)
+	if _, err := c.Refund(ctx, req, k); err == nil {
+		t.Fatal("first call: no error, want the lost answers")
+	}
+	srv.Faults().Reset()
+	ship()
+	_, c = newClientFor(t, srv)
+	again, err := c.Refund(ctx, req, k)
+	rs := srv.Refunds(o.ID)
+	if err != nil || len(rs) != 1 || again.ID != rs[0].ID || rs[0].Note != "retur [R-1]" {
+		t.Fatalf("retry: %v %v; the fake holds %+v", again.ID, err, rs)
+	}
+}
+
 func countKind(txs []shopifytest.Transaction, kind string) int {
 	n := 0
 	for _, t := range txs {

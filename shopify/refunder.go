@@ -564,7 +564,9 @@ const orderRefundsMax = 50
 
 // earlierRefund finds the refund an earlier call with the key made: the
 // order's newest refund with the attempt's note, amount (presentment) and
-// line items that no other key of this client made.
+// line items that no other key of this client made. With a reference, the
+// note holds it and names the refund: the line items are not compared, as
+// which ones a request sends depends on what is shipped at the time.
 func (c *Client) earlierRefund(ctx context.Context, a refundAttempt, req connector.RefundRequest, key string) (commerce.Refund, bool, error) {
 	vars := map[string]any{"id": a.order, "lines": len(a.lines) + 1}
 	c.pageSize(docOrderRefunds, vars, "refunds", orderRefundsMax)
@@ -600,15 +602,17 @@ func (c *Client) earlierRefund(ctx context.Context, a refundAttempt, req connect
 	best, bestAt := "", time.Time{}
 	for _, r := range out.Order.Refunds {
 		amt, err := r.TotalRefundedSet.PresentmentMoney.money()
-		if err != nil || !amt.Equal(a.amount) || r.Note != a.note || r.RefundLineItems.PageInfo.HasNextPage {
+		if err != nil || !amt.Equal(a.amount) || r.Note != a.note {
 			continue
 		}
-		have := map[string]int{}
-		for _, n := range r.RefundLineItems.Nodes {
-			have[n.LineItem.ID] += n.Quantity
-		}
-		if !maps.Equal(have, want) {
-			continue
+		if req.Reference == "" {
+			have := map[string]int{}
+			for _, n := range r.RefundLineItems.Nodes {
+				have[n.LineItem.ID] += n.Quantity
+			}
+			if r.RefundLineItems.PageInfo.HasNextPage || !maps.Equal(have, want) {
+				continue
+			}
 		}
 		if c.refundKeys.anyOther(key, func(o refundAttempt) bool { return o.refund == r.ID }) {
 			continue // made by another key
