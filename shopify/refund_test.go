@@ -212,17 +212,24 @@ func TestRefundAgainstFake(t *testing.T) {
 	}
 }
 
+// twoSocks seeds an order of two socks, captured in full by Shopify
+// Payments and not shipped yet.
+func twoSocks(t *testing.T, srv *shopifytest.Server, name string) shopifytest.Order {
+	t.Helper()
+	auth := fmt.Sprintf("gid://shopify/OrderTransaction/%d", 9007199254800000+seq.Add(1)*10)
+	return seedOrder(t, srv, name, shopifytest.Order{TaxesIncluded: true,
+		Lines: []shopifytest.LineItem{{SKU: "SOCK-1-S", Title: "Ullsocka", Quantity: 2, UnitPrice: "199.00"}},
+		Transactions: []shopifytest.Transaction{{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "398.00"},
+			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "398.00", ParentID: auth}}})
+}
+
 // A line item with units still to ship is left out of the refund's line
 // items (Shopify could take the refunded units from the open ones); its
 // money is refunded all the same.
 func TestRefundLeavesOutLinesWithOpenUnits(t *testing.T) {
 	ctx := context.Background()
 	srv, c := newFake(t, nil)
-	auth := "gid://shopify/OrderTransaction/9007199254809990"
-	o := seedOrder(t, srv, "#3002", shopifytest.Order{TaxesIncluded: true,
-		Lines: []shopifytest.LineItem{{SKU: "SOCK-1-S", Title: "Ullsocka", Quantity: 2, UnitPrice: "199.00"}},
-		Transactions: []shopifytest.Transaction{{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "398.00"},
-			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "398.00", ParentID: auth}}})
+	o := twoSocks(t, srv, "#3002")
 	if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#3002", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1-S", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -346,11 +353,7 @@ func TestRefundIdempotencyAgainstFake(t *testing.T) {
 func TestRefundFoundByReferenceAfterTheLinesChanged(t *testing.T) {
 	ctx := context.Background()
 	srv, c := newFake(t, nil)
-	auth := "gid://shopify/OrderTransaction/9007199254809980"
-	o := seedOrder(t, srv, "#3003", shopifytest.Order{TaxesIncluded: true,
-		Lines: []shopifytest.LineItem{{SKU: "SOCK-1-S", Title: "Ullsocka", Quantity: 2, UnitPrice: "199.00"}},
-		Transactions: []shopifytest.Transaction{{ID: auth, Kind: "AUTHORIZATION", Gateway: "shopify_payments", Amount: "398.00"},
-			{Kind: "CAPTURE", Gateway: "shopify_payments", Amount: "398.00", ParentID: auth}}})
+	o := twoSocks(t, srv, "#3003")
 	ship := func() {
 		t.Helper()
 		if _, err := c.Fulfill(ctx, commerce.Fulfillment{OrderNumber: "#3003", Lines: []commerce.FulfillmentLine{{SKU: "SOCK-1-S", Quantity: 1}}}); err != nil {
