@@ -56,6 +56,19 @@
 // credit invoice known to reconciliation (Links); several shops into one
 // ERP, each with its webshop id and result unit.
 //
+// A refund goes to the provider that took the payment. Providers that refund
+// the payment as a whole (Stripe, Klarna) get one request per return;
+// providers whose refunds draw on one capture each
+// (connector.CaptureScopedRefunder: PayPal) get one request per capture the
+// returned amount spans after partial deliveries, each with its own
+// idempotency key and reference. Where the shop takes the payments itself
+// (Shopify Payments), the refund the engine makes there comes back through
+// the shop's refund feed and is recognised as the engine's, not credited a
+// second time. Captures tell the provider what was captured before them
+// (CaptureRequest.CapturedBefore), so a connector whose provider takes no
+// capture key (Shopify's orderCapture) can tell a repeat from a new
+// capture of the same amount.
+//
 // # Exactly once
 //
 // Every unit of work is a Step in the journal (the outbox) with a key
@@ -73,6 +86,9 @@
 // the ERP account lacks, a plugin's rejection — become dead letters with a
 // reason, which DeadLetters lists, DeadLetter shows, Replay retries after
 // the cause is fixed and Discard gives up. Everything else keeps flowing.
+// So does a feed: an item its connector cannot read (connector.ItemProblem)
+// becomes a dead letter of kind KindFeedProblem and the feed moves on; the
+// item comes back through the feed once it is corrected at its source.
 //
 // # Prices including and excluding VAT
 //
@@ -126,15 +142,18 @@
 //
 // # Reliability
 //
-// The package's tests run the engine against the fakes of Shopify, Specter
-// and Stripe with injected faults (5xx, throttling, dropped connections,
-// answers lost after the write) and kill and restart it at random points on
-// the same SQLite file, then check the fakes' own state: every order once in
-// the ERP with equal lines and totals, every delivery fulfilled once and
-// captured once for the delivered amount, every return refunded once,
+// The package's tests run the engine against the fakes of Shopify, Specter,
+// Stripe, Klarna and PayPal, paying with each provider and with Shopify
+// Payments, with injected faults (5xx, throttling, dropped connections,
+// answers lost after the write, timeouts) and kill and restart it at
+// random points on the same SQLite file, then check the fakes' own state:
+// every order once in the ERP with equal lines and totals, every delivery
+// fulfilled once and captured once for the delivered amount, every return
+// credited once and refunded once,
 // products equal where the shop leads, prices and stock equal where the ERP
 // leads, and nothing stuck (go test ./flow -run Reliability
-// -reliability.seeds=200 runs more seeds).
+// -reliability.seeds=200 runs more seeds). Another test drives the runner
+// by Shopify webhooks delivered twice, out of order and late.
 //
 // # Assumptions
 //
