@@ -352,6 +352,15 @@ func TestRefundAndReturnValidate(t *testing.T) {
 	if diff := cmp.Diff([]string{"amount"}, fieldsOf(r.Validate())); diff != "" {
 		t.Errorf("refund over its parts (-want +got):\n%s", diff)
 	}
+	// A refund paying back less than its parts are worth says by how much.
+	r.Discrepancy = m("1", "SEK")
+	if err := r.Validate(); err != nil {
+		t.Errorf("refund with its discrepancy: %v", err)
+	}
+	r.Discrepancy = m("1", "EUR")
+	if diff := cmp.Diff([]string{"discrepancy.currency", "amount"}, fieldsOf(r.Validate())); diff != "" {
+		t.Errorf("discrepancy in another currency (-want +got):\n%s", diff)
+	}
 	ret := Return{ID: "RET1", OrderNumber: "#1001", Lines: []ReturnLine{{SKU: "A", Quantity: 0}}}
 	if diff := cmp.Diff([]string{"lines[0].quantity"}, fieldsOf(ret.Validate())); diff != "" {
 		t.Errorf("return (-want +got):\n%s", diff)

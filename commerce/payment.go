@@ -99,11 +99,16 @@ type Refund struct {
 	Amount           Money        `json:"amount"`
 	Lines            []RefundLine `json:"lines,omitempty"`
 	Shipping         Money        `json:"shipping,omitzero"`
-	Reason           string       `json:"reason,omitempty"`
-	Note             string       `json:"note,omitempty"`
-	ReturnID         string       `json:"return_id,omitempty"`
-	IdempotencyKey   string       `json:"idempotency_key,omitempty"`
-	CreatedAt        time.Time    `json:"created_at,omitzero"`
+	// Discrepancy is what the refund pays back less than its lines and
+	// shipping are worth (a restocking fee, a line refunded in part):
+	// Shopify records such refunds with the lines' full value and the
+	// difference as a refund discrepancy. Zero when none.
+	Discrepancy    Money     `json:"discrepancy,omitzero"`
+	Reason         string    `json:"reason,omitempty"`
+	Note           string    `json:"note,omitempty"`
+	ReturnID       string    `json:"return_id,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitzero"`
 }
 
 // RefundLine is a quantity of one order line refunded.
@@ -142,8 +147,14 @@ func (r *Refund) Validate() error {
 			parts = s
 		}
 	}
+	if !r.Discrepancy.Currency.IsZero() {
+		checkMoney(&v, "discrepancy", r.Discrepancy, c, true)
+		if d, err := parts.Sub(r.Discrepancy); err == nil {
+			parts = d
+		}
+	}
 	if cmp, err := parts.Cmp(r.Amount); err == nil && cmp > 0 {
-		v.add("amount", r.Amount.Amount.String(), "less than its lines and shipping ("+parts.amountString()+")")
+		v.add("amount", r.Amount.Amount.String(), "less than its lines and shipping ("+parts.amountString()+") less any discrepancy")
 	}
 	return v.err()
 }

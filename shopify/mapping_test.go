@@ -116,11 +116,16 @@ func TestMapRefundReturnPayoutBadInput(t *testing.T) {
 	for name, patch := range map[string]func(m map[string]any){
 		"unknown restock type": func(m map[string]any) { at(m, "refundLineItems", "nodes", 0)["restockType"] = "DONATE" },
 		"too many decimals":    func(m map[string]any) { at(m, "totalRefundedSet", "shopMoney")["amount"] = "125.001" },
-		"lines exceed total":   func(m map[string]any) { at(m, "totalRefundedSet", "shopMoney")["amount"] = "50.00" },
 	} {
 		if _, _, err := mapRefund(patchJSON(t, []byte(refund), patch)); !errors.Is(err, connector.ErrValidation) {
 			t.Errorf("refund %s: err = %v", name, err)
 		}
+	}
+	// Lines worth more than the money refunded: the difference is the
+	// refund's discrepancy.
+	if r, _, err := mapRefund(patchJSON(t, []byte(refund), func(m map[string]any) { at(m, "totalRefundedSet", "shopMoney")["amount"] = "50.00" })); err != nil ||
+		!r.Discrepancy.Equal(commerce.FromMinor(7500, commerce.SEK)) || !r.Amount.Equal(commerce.FromMinor(5000, commerce.SEK)) {
+		t.Errorf("refund with a discrepancy: %+v, %v", r, err)
 	}
 	if _, ok, err := mapRefund(patchJSON(t, []byte(refund), func(m map[string]any) {
 		at(m, "totalRefundedSet", "shopMoney")["amount"] = "0.00"

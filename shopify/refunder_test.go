@@ -168,27 +168,37 @@ func TestKindForIdempotencyCodes(t *testing.T) {
 	}
 }
 
-// TestRefundKeepsWhatTheModelRefuses answers a refund whose line items
-// Shopify values above the money refunded (a partial refund of the
-// lines): the refund was made, so Refund returns it, without the lines.
+// TestRefundKeepsWhatTheModelRefuses answers a refund made whose answer
+// the model refuses in part (a restock type it does not know): the refund
+// was made, so Refund returns it, without the lines, and says so in the
+// log. A refund whose line items Shopify values above the money refunded
+// is no such case: it carries the difference as its discrepancy.
 func TestRefundKeepsWhatTheModelRefuses(t *testing.T) {
-	var log logBuffer
-	c, ms, _ := newMockClient(t, WithLogger(log.logger()))
-	ms.reply("OrderByName", refundOrder)
-	ms.reply("OrderLineSKUs", refundOrderLines)
-	answer := strings.Replace(refundCreated, "%s", "SUCCESS", 1)
-	answer = strings.Replace(answer, `"totalRefundedSet":{"shopMoney":{"amount":"517.5","currencyCode":"SEK"},"presentmentMoney":{"amount":"45.0","currencyCode":"EUR"}}`,
-		`"totalRefundedSet":{"shopMoney":{"amount":"460.0","currencyCode":"SEK"},"presentmentMoney":{"amount":"40.0","currencyCode":"EUR"}}`, 1)
-	ms.reply("RefundCreate", answer)
-	r, err := c.Refund(context.Background(), refundRequest, connector.WithIdempotencyKey("return-R-1"))
-	if err != nil {
-		t.Fatal(err)
+	answered := func(t *testing.T, patch func(string) string) (commerce.Refund, string) {
+		var log logBuffer
+		c, ms, _ := newMockClient(t, WithLogger(log.logger()))
+		ms.reply("OrderByName", refundOrder)
+		ms.reply("OrderLineSKUs", refundOrderLines)
+		ms.reply("RefundCreate", patch(strings.Replace(refundCreated, "%s", "SUCCESS", 1)))
+		r, err := c.Refund(context.Background(), refundRequest, connector.WithIdempotencyKey("return-R-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != "gid://shopify/Refund/9007199254743001" || r.CaptureID != "gid://shopify/OrderTransaction/9007199254741002" ||
+			r.Provider != "shopify_payments" || len(r.Raw) == 0 {
+			t.Errorf("refund %+v", r)
+		}
+		return r, log.String()
 	}
-	if r.ID != "gid://shopify/Refund/9007199254743001" || !r.Amount.Equal(commerce.FromMinor(46000, commerce.SEK)) || r.Lines != nil ||
-		r.CaptureID != "gid://shopify/OrderTransaction/9007199254741002" || r.Provider != "shopify_payments" || len(r.Raw) == 0 {
-		t.Errorf("refund %+v", r)
+	r, log := answered(t, func(a string) string { return strings.Replace(a, `"restockType":"NO_RESTOCK"`, `"restockType":"DONATE"`, 1) })
+	if !r.Amount.Equal(commerce.FromMinor(51750, commerce.SEK)) || r.Lines != nil || !strings.Contains(log, "do not map") {
+		t.Errorf("refund %s with lines %+v; log %s", r.Amount, r.Lines, log)
 	}
-	if !strings.Contains(log.String(), "do not map") {
-		t.Errorf("nothing logged: %s", log.String())
+	r, _ = answered(t, func(a string) string {
+		return strings.Replace(a, `"totalRefundedSet":{"shopMoney":{"amount":"517.5","currencyCode":"SEK"},"presentmentMoney":{"amount":"45.0","currencyCode":"EUR"}}`,
+			`"totalRefundedSet":{"shopMoney":{"amount":"460.0","currencyCode":"SEK"},"presentmentMoney":{"amount":"40.0","currencyCode":"EUR"}}`, 1)
+	})
+	if !r.Amount.Equal(commerce.FromMinor(46000, commerce.SEK)) || len(r.Lines) != 2 || !r.Discrepancy.Equal(commerce.FromMinor(5750, commerce.SEK)) {
+		t.Errorf("refund %s with lines %+v, discrepancy %s", r.Amount, r.Lines, r.Discrepancy)
 	}
 }

@@ -272,10 +272,39 @@ func (c *Client) mapRefund(raw json.RawMessage, w wireRefund) (commerce.Refund, 
 		}
 		break
 	}
+	if err := setDiscrepancy(&r); err != nil {
+		return r, false, invalid(op, "", err)
+	}
 	if err := r.Validate(); err != nil {
 		return r, false, invalid(op, "", err)
 	}
 	return r, true, nil
+}
+
+// setDiscrepancy records what the refund paid back less than its lines and
+// shipping are worth: Shopify keeps the lines' full value and the money
+// refunded (the transactions) apart.
+func setDiscrepancy(r *commerce.Refund) error {
+	parts := commerce.Zero(r.Amount.Currency)
+	var err error
+	for _, l := range r.Lines {
+		if parts, err = parts.Add(l.Amount); err != nil {
+			return err
+		}
+	}
+	if !r.Shipping.Currency.IsZero() {
+		if parts, err = parts.Add(r.Shipping); err != nil {
+			return err
+		}
+	}
+	d, err := parts.Sub(r.Amount)
+	if err != nil {
+		return err
+	}
+	if d.IsPositive() {
+		r.Discrepancy = d
+	}
+	return nil
 }
 
 // Returns is the return feed: returns of orders updated since the cursor,
