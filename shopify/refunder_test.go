@@ -190,7 +190,9 @@ func TestRefundKeepsWhatTheModelRefuses(t *testing.T) {
 		}
 		return r, log.String()
 	}
-	r, log := answered(t, func(a string) string { return strings.Replace(a, `"restockType":"NO_RESTOCK"`, `"restockType":"DONATE"`, 1) })
+	r, log := answered(t, func(a string) string {
+		return strings.Replace(a, `"restockType":"NO_RESTOCK"`, `"restockType":"DONATE"`, 1)
+	})
 	if !r.Amount.Equal(commerce.FromMinor(51750, commerce.SEK)) || r.Lines != nil || !strings.Contains(log, "do not map") {
 		t.Errorf("refund %s with lines %+v; log %s", r.Amount, r.Lines, log)
 	}
