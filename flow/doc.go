@@ -56,6 +56,12 @@
 // credit invoice known to reconciliation (Links); several shops into one
 // ERP, each with its webshop id and result unit.
 //
+// An order cancelled in the shop is not transferred if it was not yet; one
+// already in the ERP is cancelled there where the ERP connector can
+// (connector.OrderCanceller), else it becomes a dead letter asking for it
+// to be cancelled by hand before it ships. The shop's echo of a
+// cancellation the ERP started is recognised and skipped.
+//
 // A refund goes to the provider that took the payment. Providers that refund
 // the payment as a whole (Stripe, Klarna) get one request per return;
 // providers whose refunds draw on one capture each

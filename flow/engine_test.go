@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -567,5 +568,78 @@ func TestUnreadableFeedItemsAreDeadLettered(t *testing.T) {
 	state, err := r.e.Replay(context.Background(), dls[0].Key)
 	if st := r.step(dls[0].Key); err != nil || state != StepDead || !strings.Contains(st.Reason, "correct it in memshop") {
 		t.Errorf("Replay = %s, %v; reason %q", state, err, st.Reason)
+	}
+}
+
+// cancellingERP is the ERP double with order cancellation.
+type cancellingERP struct {
+	*memERP
+	mu        sync.Mutex
+	cancelled []string
+}
+
+func (e *cancellingERP) CancelOrder(_ context.Context, number, _ string, _ ...connector.CallOption) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cancelled = append(e.cancelled, number)
+	return nil
+}
+
+// Orders cancelled in the shop: before their transfer they are not
+// transferred; after it, the ERP cancels them where its connector can, and
+// otherwise a dead letter asks for it by hand. The shop's echo of a
+// cancellation the ERP started is no new cancellation.
+func TestOrdersCancelledInTheShop(t *testing.T) {
+	cancelled := func(o commerce.Order) commerce.Order {
+		at := time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)
+		o.State, o.CancelledAt = commerce.OrderCancelled, &at
+		return o
+	}
+	for _, canCancel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("the ERP cancels: %v", canCancel), func(t *testing.T) {
+			r := newRig(t, func(c *Config) {
+				c.Shops[0].Orders.Articles = "connector"
+				c.Shops[0].Status = map[string][]string{"cancelled": {"cancel"}}
+			})
+			erp := &cancellingERP{memERP: r.erp}
+			if canCancel {
+				r.sys.ERP = erp
+				r.restart()
+			}
+			line := grossLine("l1", "A-1", 1, "100.00", "")
+			shipped, late, echoed := newOrder("1", commerce.FinancialPaid, line), newOrder("2", commerce.FinancialPaid, line), newOrder("3", commerce.FinancialPaid, line)
+			// Order 2's transfer fails for now: it is still pending when the
+			// shop cancels it.
+			r.erp.faults.add("CreateOrder", 1, connector.NewError("memerp", "CreateOrder", connector.KindTemporary, "busy"), false)
+			r.shop.addOrders(late)
+			r.sync()
+			r.shop.addOrders(shipped, echoed)
+			r.sync()
+			// The ERP cancels order 3; the engine cancels it in the shop.
+			r.erp.events.add(commerce.OrderEvent{ID: "c3", Kind: commerce.EventCancelled, OrderNumber: "3"})
+			r.sync()
+			r.shop.addOrders(cancelled(shipped), cancelled(late), cancelled(echoed))
+			r.clock.advance(time.Hour)
+			r.sync()
+			r.sync()
+
+			if _, ok := r.erp.order("2"); ok {
+				t.Error("an order cancelled before its transfer reached the ERP")
+			}
+			if st := r.step(OrderStepKey("se", "2")); st.State != StepSkipped || !strings.Contains(st.Reason, "cancelled in the shop before") {
+				t.Errorf("transfer of order 2: %s %q", st.State, st.Reason)
+			}
+			if st := r.step("order:se:3:shop-cancel"); st.State != StepSkipped || !strings.Contains(st.Reason, "after the ERP cancelled") {
+				t.Errorf("echo of order 3's cancellation: %s %q", st.State, st.Reason)
+			}
+			st := r.step("order:se:1:shop-cancel")
+			if canCancel {
+				if st.State != StepDone || !slices.Equal(erp.cancelled, []string{"1"}) {
+					t.Errorf("order 1: step %s %q, the ERP cancelled %v", st.State, st.Reason, erp.cancelled)
+				}
+			} else if st.State != StepDead || !strings.Contains(st.Reason, "cancel it in the ERP before it ships") {
+				t.Errorf("order 1: step %s %q", st.State, st.Reason)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -24,6 +25,7 @@ const (
 const (
 	KindOrderCreate   = "order.create"
 	KindOrderRelease  = "order.release"
+	KindShopCancel    = "order.shop_cancel"
 	KindFulfill       = "delivery.fulfill"
 	KindCapture       = "delivery.capture"
 	KindMarkPaid      = "event.mark_paid"
@@ -43,7 +45,8 @@ const (
 	mapProduct        = "product"     // SKU → ref in a system
 	mapReturnRefunded = "return.shop" // return id → the shop's refund of it
 	mapRefundCredit   = "refund.credit"
-	mapEngineRefund   = "refund.engine" // a refund the engine made at a provider → the return
+	mapShopCancelled  = "order.cancelled" // shop order number → cancelled in the shop (Account = shop id)
+	mapEngineRefund   = "refund.engine"   // a refund the engine made at a provider → the return
 )
 
 // OrderStepKey is the journal key of an order's transfer to the ERP.
@@ -59,6 +62,7 @@ func (e *Engine) registerHandlers() {
 	}
 	e.handlers = map[string]stepHandler{
 		KindOrderCreate:   {run: e.handleOrderCreate, sem: erp},
+		KindShopCancel:    {run: e.handleShopCancel, sem: erp},
 		KindFulfill:       {run: e.handleFulfill, sem: shop},
 		KindMarkPaid:      {run: e.handleMarkPaid, sem: shop},
 		KindCancel:        {run: e.handleCancel, sem: shop},
@@ -112,6 +116,16 @@ func (e *Engine) intakeOrders(ctx context.Context, s *shopRT, orders []commerce.
 		o := &orders[i]
 		if o.Number == "" {
 			e.log.LogAttrs(ctx, levelWarn, "flow: order without a number ignored", attrShop(s), attrRef(o.Source))
+			continue
+		}
+		if o.State == commerce.OrderCancelled || o.CancelledAt != nil {
+			st, pending, err := e.intakeShopCancel(ctx, s, o)
+			if err != nil {
+				return nil, err
+			}
+			if pending {
+				run = append(run, st)
+			}
 			continue
 		}
 		if !triggered(o, s.cfg.Orders) {
@@ -175,6 +189,11 @@ func (e *Engine) handleOrderCreate(ctx context.Context, st *Step) (commerce.Ref,
 	o, err := decodePayload[commerce.Order](st)
 	if err != nil {
 		return commerce.Ref{}, err
+	}
+	if _, cancelled, err := e.store.Ref(ctx, MapKey{Kind: mapShopCancelled, Key: o.Number, System: s.sys.System(), Account: s.cfg.ID}); err != nil {
+		return commerce.Ref{}, err
+	} else if cancelled {
+		return commerce.Ref{}, Skip("cancelled in the shop before it was transferred")
 	}
 	info := HookInfo{Shop: s.cfg.ID, Step: st.Key}
 	if err := runHooks(ctx, e, ShopToERP, &o, info); err != nil {
@@ -461,4 +480,65 @@ func (e *Engine) pricing() ERPPricing {
 	}
 	return ERPPricing{IncludeVAT: e.cfg.ERP.PricesIncludeVAT, PriceDecimals: e.cfg.ERP.PriceDecimals, Rounding: r,
 		RoundingSKU: e.cfg.ERP.RoundingSKU, DefaultRate: e.cfg.ERP.DefaultVATRate}
+}
+
+// intakeShopCancel notes an order cancelled in the shop: a transfer not
+// yet made is skipped (handleOrderCreate reads the note), and an order the
+// engine has journalled for transfer gets a cancellation step, which
+// finds out whether it reached the ERP.
+func (e *Engine) intakeShopCancel(ctx context.Context, s *shopRT, o *commerce.Order) (Step, bool, error) {
+	if err := e.store.SetRef(ctx, MapKey{Kind: mapShopCancelled, Key: o.Number, System: s.sys.System(), Account: s.cfg.ID},
+		commerce.Ref{System: s.sys.System(), Account: s.cfg.ID, ID: o.Number}); err != nil {
+		return Step{}, false, err
+	}
+	if _, known, err := e.store.Step(ctx, OrderStepKey(s.cfg.ID, o.Number)); err != nil || !known {
+		return Step{}, false, err
+	}
+	st, err := e.newStep("order:"+s.cfg.ID+":"+o.Number+":shop-cancel", KindShopCancel, o.Number, s.cfg.ID, o)
+	if err != nil {
+		return Step{}, false, err
+	}
+	return e.enqueue(ctx, st)
+}
+
+// handleShopCancel carries a cancellation in the shop to the ERP when the
+// order reached it: through the ERP connector where it can cancel orders
+// (connector.OrderCanceller), else as a dead letter asking for it to be
+// done by hand — an order cancelled in the shop must not be shipped. A
+// cancellation the engine made in the shop itself (the ERP cancelled) is
+// its echo and skipped.
+func (e *Engine) handleShopCancel(ctx context.Context, st *Step) (commerce.Ref, error) {
+	s, err := e.shopOf(st)
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	echo, err := e.store.Steps(ctx, StepFilter{Subject: st.Subject, Kind: KindCancel})
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	for _, c := range echo {
+		if c.Shop == s.cfg.ID && c.State != StepDiscarded {
+			return commerce.Ref{}, Skip("cancelled in the shop by the engine, after the ERP cancelled it")
+		}
+	}
+	create, _, err := e.store.Step(ctx, OrderStepKey(s.cfg.ID, st.Subject))
+	if err != nil {
+		return commerce.Ref{}, err
+	}
+	switch create.State {
+	case StepPending:
+		return commerce.Ref{}, &retryError{err: fmt.Errorf("the transfer of order %s is still under way", st.Subject)}
+	case StepDone:
+	default:
+		return commerce.Ref{}, Skip("the order was not transferred to the ERP (" + string(create.State) + ")")
+	}
+	canceller, ok := e.erp.(connector.OrderCanceller)
+	if !ok {
+		return commerce.Ref{}, deadf("order %s was cancelled in the shop after it was transferred to the ERP as %s; the %s connector cannot cancel orders: cancel it in the ERP before it ships, then discard this",
+			st.Subject, create.Result.ID, e.erp.System())
+	}
+	if err := canceller.CancelOrder(ctx, st.Subject, "cancelled in the shop", connector.WithIdempotencyKey(st.IdempotencyKey)); err != nil {
+		return commerce.Ref{}, err
+	}
+	return create.Result, nil
 }
