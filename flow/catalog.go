@@ -212,18 +212,28 @@ func (e *Engine) deadLetterItems(ctx context.Context, failed []itemFailure) erro
 		if err != nil {
 			return err
 		}
-		st.State, st.Reason, st.Attempts = StepDead, f.err.Error(), 1
 		var re *RejectError
 		if errors.As(f.err, &re) {
 			st.Plugin = re.Plugin
 		}
-		if _, created, err := e.store.CreateStep(ctx, st); err != nil {
+		if err := e.journalDead(ctx, st, f.err.Error(), "flow: catalogue item dead-lettered"); err != nil {
 			return err
-		} else if created {
-			e.counters.add(f.src.Kind, func(c *Counters) { c.DeadLettered++ })
-			e.log.LogAttrs(ctx, levelError, "flow: catalogue item dead-lettered", attrKey("step", key), attrKey("reason", st.Reason))
 		}
 	}
+	return nil
+}
+
+// journalDead records st as a dead letter straight away — for what never
+// ran as a step: a refused item of a bulk write, an unreadable feed item.
+// Seen again (the same key), it is recorded and counted once.
+func (e *Engine) journalDead(ctx context.Context, st Step, reason, msg string) error {
+	st.State, st.Reason, st.Attempts = StepDead, reason, 1
+	_, created, err := e.store.CreateStep(ctx, st)
+	if err != nil || !created {
+		return err
+	}
+	e.counters.add(st.Kind, func(c *Counters) { c.DeadLettered++ })
+	e.log.LogAttrs(ctx, levelError, msg, attrKey("step", st.Key), attrKey("reason", reason))
 	return nil
 }
 

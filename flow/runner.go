@@ -140,12 +140,8 @@ func (e *Engine) deadLetterProblems(ctx context.Context, feed string, problems [
 		if err != nil {
 			return err
 		}
-		st.State, st.Reason, st.Attempts = StepDead, reason, 1
-		if _, created, err := e.store.CreateStep(ctx, st); err != nil {
+		if err := e.journalDead(ctx, st, reason, "flow: feed item could not be read"); err != nil {
 			return err
-		} else if created {
-			e.counters.add(KindFeedProblem, func(c *Counters) { c.DeadLettered++ })
-			e.log.LogAttrs(ctx, levelError, "flow: feed item could not be read", attrKey("feed", feed), attrKey("step", st.Key), attrKey("reason", reason))
 		}
 	}
 	return nil
