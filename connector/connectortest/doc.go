@@ -14,6 +14,8 @@
 //   - a cancelled context ends a call with context.Canceled;
 //   - a capture or refund sent twice with one idempotency key, or retried
 //     after its answer was lost, moves the money once;
+//   - a connector.CaptureScopedRefunder refuses a refund beyond the capture
+//     it names and refunds nothing then;
 //   - payout transactions sum exactly to their payout;
 //   - no credential appears in any log line or error.
 //

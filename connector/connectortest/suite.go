@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) *Harness) {
 	run("ContextCancelled", testContextCancelled)
 	run("CaptureExactlyOnce", testCaptureOnce)
 	run("RefundExactlyOnce", testRefundOnce)
+	run("RefundWithinOneCapture", testRefundPerCapture)
 	run("PayoutsSum", testPayouts)
 }
 
@@ -458,6 +460,55 @@ func testRefundOnce(t *testing.T, s *session) {
 		}
 		if !p.Refunded.Equal(part) {
 			t.Errorf("refunded %s after one refund sent twice with one key, want %s", p.Refunded, part)
+		}
+	}
+}
+
+// testRefundPerCapture holds a connector.CaptureScopedRefunder to its
+// word: a refund draws on the capture it names and no further — more than
+// that capture holds is refused, with nothing refunded, while the same
+// amount split per capture goes through.
+func testRefundPerCapture(t *testing.T, s *session) {
+	cap, okC := s.h.Connector.(connector.Capturer)
+	ref, okR := s.h.Connector.(connector.CaptureScopedRefunder)
+	if !okC || !okR || !ref.RefundsPerCapture() || s.h.Payment == nil {
+		t.Skip("not a Capturer whose refunds draw on one capture, or no payment case")
+	}
+	ctx := t.Context()
+	pay, err := s.h.Payment.Authorize(ctx, s.h.Payment.Amount)
+	if err != nil {
+		t.Fatalf("authorize: %v", err)
+	}
+	first, rest := halves(t, s.h.Payment.Amount)
+	var captures []commerce.Capture
+	for i, part := range []commerce.Money{first, rest} {
+		c, err := cap.Capture(ctx, connector.CaptureRequest{PaymentReference: pay, OrderNumber: "CT-" + pay, Amount: part, Final: i == 1},
+			connector.WithIdempotencyKey(connector.IdempotencyKey("connectortest", pay, "capture", strconv.Itoa(i))))
+		if s.saw(err) != nil {
+			t.Fatalf("capture %d: %v", i+1, err)
+		}
+		captures = append(captures, c)
+	}
+	refund := func(c commerce.Capture, amount commerce.Money, n string) error {
+		_, err := ref.Refund(ctx, connector.RefundRequest{PaymentReference: pay, CaptureID: c.ID, OrderNumber: "CT-" + pay, Amount: amount,
+			Reason: "conformance", Reference: "CT-" + pay + "-" + n}, connector.WithIdempotencyKey(connector.IdempotencyKey("connectortest", pay, "refund", n)))
+		return s.saw(err)
+	}
+	if err := refund(captures[0], s.h.Payment.Amount, "all-from-first"); err == nil || connector.IsRetryable(err) {
+		t.Errorf("refund of %s from a capture of %s: %v, want a refusal that is not retried", s.h.Payment.Amount, first, err)
+	}
+	for i, c := range captures {
+		if err := refund(c, c.Amount, strconv.Itoa(i)); err != nil {
+			t.Fatalf("refund of capture %d in full: %v", i+1, err)
+		}
+	}
+	if rd, ok := s.h.Connector.(connector.PaymentReader); ok {
+		p, err := rd.Payment(ctx, pay)
+		if s.saw(err) != nil {
+			t.Fatalf("read payment: %v", err)
+		}
+		if !p.Refunded.Equal(s.h.Payment.Amount) {
+			t.Errorf("refunded %s, want %s: the refused refund must refund nothing", p.Refunded, s.h.Payment.Amount)
 		}
 	}
 }
