@@ -46,7 +46,7 @@ func runCatalogReliability(t *testing.T, seed uint64) {
 	erpSrv := spectertest.NewServer()
 	t.Cleanup(func() { shopSrv.Close(); erpSrv.Close() })
 	loc := try[shopifytest.Location](t)(shopSrv.AddLocation(shopifytest.Location{Name: "Lager"}))
-	kill := &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
+	kill := &fault.Crash{Next: http.DefaultTransport.(*http.Transport).Clone()}
 	hc := &http.Client{Transport: kill, Timeout: 5 * time.Second}
 	acc := erpSrv.Default()
 	price := map[string]decimal.Decimal{}
@@ -86,10 +86,10 @@ func runCatalogReliability(t *testing.T, seed uint64) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		if calls > 0 {
-			kill.arm(calls, cancel)
+			kill.Arm(calls, cancel)
 		}
 		err := e.SyncOnce(ctx)
-		kill.disarm()
+		kill.Disarm()
 		now = now.Add(2 * time.Minute)
 		shopSrv.Advance(2 * time.Minute)
 		return e.Counters().Total, err

@@ -56,8 +56,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,49 +140,6 @@ type worldOrder struct {
 	returnIDs []string
 }
 
-// killer cuts an engine's life short: after a number of HTTP calls it
-// cancels the engine's context and loses the answer of the call that hit
-// the limit, as if the process had died the moment the write was made.
-type killer struct {
-	next   http.RoundTripper
-	mu     sync.Mutex
-	left   int
-	cancel context.CancelFunc
-	kills  atomic.Int64
-}
-
-func (k *killer) arm(n int, cancel context.CancelFunc) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.left, k.cancel = n, cancel
-}
-
-func (k *killer) disarm() { k.arm(0, nil) }
-
-func (k *killer) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := k.next.RoundTrip(r)
-	k.mu.Lock()
-	hit := false
-	if k.cancel != nil {
-		k.left--
-		if k.left <= 0 {
-			hit = true
-			k.cancel()
-			k.cancel = nil
-		}
-	}
-	k.mu.Unlock()
-	if hit {
-		k.kills.Add(1)
-		if resp != nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		return nil, context.Canceled
-	}
-	return resp, err
-}
-
 type world struct {
 	t      *testing.T
 	rng    *rand.Rand
@@ -193,7 +148,7 @@ type world struct {
 	psp    *stripetest.Server
 	klarna *klarnatest.Server
 	paypal *paypaltest.Server
-	kill   *killer
+	kill   *fault.Crash // kills the engine after a number of calls
 	http   *http.Client
 	dbPath string
 	now    time.Time
@@ -227,7 +182,7 @@ func runReliability(t *testing.T, seed uint64, nOrders int) {
 	w.deliverAll()
 	w.converge()
 	w.check()
-	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d hangs, %d 5xx/429 injected; ledger: %v", seed, w.kill.kills.Load(),
+	t.Logf("seed %d: %d kills, %d drops, %d lost answers, %d hangs, %d 5xx/429 injected; ledger: %v", seed, w.kill.Crashes(),
 		w.injected(fault.Drop), w.injected(fault.LostAnswer), w.injected(fault.Hang), w.injected(fault.Status), w.ledger)
 }
 
@@ -237,7 +192,7 @@ func (w *world) calm() {
 		f.Reset()
 	}
 	w.ledger.calm()
-	w.kill.disarm()
+	w.kill.Disarm()
 }
 
 // newWorld starts the fakes, a shop with a location and the catalogue.
@@ -251,7 +206,7 @@ func newWorld(t *testing.T, seed uint64) *world {
 	w.paypal = try[*paypaltest.Server](t)(paypaltest.NewServer(paypaltest.WithStartTime(w.now), paypaltest.WithSeed(seed)))
 	t.Cleanup(func() { w.shop.Close(); w.erp.Close(); w.psp.Close(); w.klarna.Close(); w.paypal.Close() })
 	w.ledger = newCreditLedger(seed, *relPSPChaos)
-	w.kill = &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
+	w.kill = &fault.Crash{Next: http.DefaultTransport.(*http.Transport).Clone()}
 	w.http = &http.Client{Transport: w.kill, Timeout: clientTimeout}
 
 	if _, err := w.shop.AddLocation(shopifytest.Location{Name: "Lager"}); err != nil {
@@ -390,10 +345,10 @@ func (w *world) live(calls int) (flow.Counters, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if calls > 0 {
-		w.kill.arm(calls, cancel)
+		w.kill.Arm(calls, cancel)
 	}
 	err := e.SyncOnce(ctx)
-	w.kill.disarm()
+	w.kill.Disarm()
 	// Time passes between lives, in the engine and in the shop (whose
 	// feeds tell apart two changes of an order only by their second).
 	w.now = w.now.Add(2 * time.Minute)

@@ -152,3 +152,29 @@ func TestChaosIsDeterministic(t *testing.T) {
 		t.Errorf("after Reset: %v", err)
 	}
 }
+
+func TestCrash(t *testing.T) {
+	var writes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writes.Add(1) }))
+	defer srv.Close()
+	crash := &fault.Crash{}
+	client := &http.Client{Transport: crash}
+	ctx, cancel := context.WithCancel(t.Context())
+	crash.Arm(2, cancel)
+	var errs []error
+	for range 3 {
+		resp, err := client.Post(srv.URL, "text/plain", nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errs = append(errs, err)
+	}
+	// The second call is applied but its answer lost; the third passes:
+	// the crash is one, and disarmed after it.
+	if errs[0] != nil || !errors.Is(errs[1], context.Canceled) || errs[2] != nil {
+		t.Errorf("errors %v", errs)
+	}
+	if ctx.Err() == nil || writes.Load() != 3 || crash.Crashes() != 1 || crash.Calls() != 3 {
+		t.Errorf("context %v, %d writes, %d crashes, %d calls", ctx.Err(), writes.Load(), crash.Crashes(), crash.Calls())
+	}
+}

@@ -119,10 +119,10 @@ func (s *sandbox) life(ctx context.Context, killAfter int, work func(context.Con
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if killAfter > 0 {
-		s.w.kill.arm(killAfter, cancel)
+		s.w.kill.Arm(killAfter, cancel)
 	}
 	err = work(lctx, eng)
-	s.w.kill.disarm()
+	s.w.kill.Disarm()
 	s.lives++
 	cs := eng.Counters()
 	s.counters.add(cs)

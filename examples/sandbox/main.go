@@ -217,7 +217,7 @@ func newSandbox(ctx context.Context, opts options, stdout io.Writer) (*sandbox, 
 	}
 	closers = append(closers, s.w.close)
 	s.credits = newCreditBook(s.w.clock.Now, s.w.erp.Default(), s.orders)
-	s.progress = newProgress(stdout, func() (int, int) { return int(s.w.kill.kills.Load()), s.injected() })
+	s.progress = newProgress(stdout, func() (int, int) { return int(s.w.kill.Crashes()), s.injected() })
 	return s, cleanup, nil
 }
 

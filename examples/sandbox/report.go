@@ -116,7 +116,7 @@ func (s *sandbox) report(ctx context.Context, playErr error) (*report, error) {
 	if playErr != nil {
 		r.Run.Error = playErr.Error()
 	}
-	r.Engine.Lives, r.Engine.Restarts, r.Engine.Calls = s.lives, int(s.w.kill.kills.Load()), s.w.kill.calls.Load()
+	r.Engine.Lives, r.Engine.Restarts, r.Engine.Calls = s.lives, int(s.w.kill.Crashes()), s.w.kill.Calls()
 	ip := s.initialProgress
 	r.Engine.Total, r.Engine.ByKind = s.counters.total, s.counters.byKind
 	r.Engine.Initial = initialSync{Done: ip.Done, Total: ip.Total, Failed: ip.Failed, Seconds: ip.Elapsed.Seconds()}

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/knyt/knyt/connector"
@@ -55,52 +52,6 @@ func (c *clock) skip(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// killer cuts one life of the engine short, as a crash would: after a
-// number of HTTP calls it cancels the engine's context and loses the
-// answer of the call that reached the limit, so the write happened but the
-// engine never heard of it.
-type killer struct {
-	next   http.RoundTripper
-	mu     sync.Mutex
-	left   int
-	cancel context.CancelFunc
-	kills  atomic.Int64
-	calls  atomic.Int64
-}
-
-func (k *killer) arm(n int, cancel context.CancelFunc) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.left, k.cancel = n, cancel
-}
-
-func (k *killer) disarm() { k.arm(0, nil) }
-
-func (k *killer) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := k.next.RoundTrip(r)
-	k.calls.Add(1)
-	k.mu.Lock()
-	hit := false
-	if k.cancel != nil {
-		k.left--
-		if k.left <= 0 {
-			hit = true
-			k.cancel()
-			k.cancel = nil
-		}
-	}
-	k.mu.Unlock()
-	if hit {
-		k.kills.Add(1)
-		if resp != nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-		return nil, context.Canceled
-	}
-	return resp, err
-}
-
 // world is the five fakes on loopback, the simulated clock and the HTTP
 // client every connector shares.
 type world struct {
@@ -110,7 +61,7 @@ type world struct {
 	klarna *klarnatest.Server
 	stripe *stripetest.Server
 	paypal *paypaltest.Server
-	kill   *killer
+	kill   *fault.Crash
 	http   *http.Client
 	log    *slog.Logger
 
@@ -142,7 +93,7 @@ func startWorld(start time.Time, log *slog.Logger) (*world, error) {
 		return nil, fmt.Errorf("start the PayPal fake: %w", err)
 	}
 	w.paypal = pp
-	w.kill = &killer{next: http.DefaultTransport.(*http.Transport).Clone()}
+	w.kill = &fault.Crash{Next: http.DefaultTransport.(*http.Transport).Clone()}
 	w.http = &http.Client{Transport: w.kill, Timeout: 10 * time.Second}
 	loc, err := w.shop.AddLocation(shopifytest.Location{Name: locationName,
 		Address: shopifytest.Address{Address1: "Stationsvägen 7", City: "Åre", Zip: "83752", Country: "Sweden", CountryCode: "SE"}})
