@@ -1,6 +1,7 @@
 package fault_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,4 +38,31 @@ func Example() {
 	// Output:
 	// 502 {"error_code":"INTERNAL","status":502} applied: 0
 	// true applied: 1
+}
+
+// A process killed on its second call: the call reaches the server, the
+// answer does not reach the process, and its context ends.
+func ExampleCrash() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Println("server:", r.URL.Path) }))
+	defer srv.Close()
+	crash := &fault.Crash{}
+	client := &http.Client{Transport: crash}
+	ctx, cancel := context.WithCancel(context.Background())
+	crash.Arm(2, cancel)
+	for _, path := range []string{"/capture-1", "/capture-2"} {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			fmt.Println("client:", path, "no answer")
+			continue
+		}
+		resp.Body.Close()
+		fmt.Println("client:", path, resp.StatusCode)
+	}
+	fmt.Println("context:", ctx.Err(), "crashes:", crash.Crashes())
+	// Output:
+	// server: /capture-1
+	// client: /capture-1 200
+	// server: /capture-2
+	// client: /capture-2 no answer
+	// context: context canceled crashes: 1
 }

@@ -3,6 +3,8 @@
 // the hardest case for exactly-once code — a request that was applied but
 // whose answer never arrived. Every xxxtest fake wraps its handler with an
 // Injector so tests and the sandbox's chaos mode drive faults the same way.
+// On the client side, Crash ends a process's life after a number of calls,
+// the last one applied but unanswered, for tests that restart an engine.
 package fault
 
 import (
