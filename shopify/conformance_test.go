@@ -41,6 +41,26 @@ func TestConformance(t *testing.T) {
 			o.CreatedAt, o.UpdatedAt = at, at
 			return srv.AddOrder(o)
 		}
+		// seedChildren seeds n orders an hour old, each with one refund or
+		// return made now by add, and returns what add made.
+		seedChildren := func(add func(o shopifytest.Order, at time.Time) (string, error)) func(context.Context, int) ([]string, error) {
+			return func(_ context.Context, n int) ([]string, error) {
+				at := srv.Now().Truncate(time.Second)
+				var keys []string
+				for range n {
+					o, err := newOrder(at.Add(-time.Hour), shopifytest.Order{})
+					if err != nil {
+						return nil, err
+					}
+					id, err := add(o, at)
+					if err != nil {
+						return nil, err
+					}
+					keys = append(keys, id)
+				}
+				return keys, nil
+			}
+		}
 		return &connectortest.Harness{
 			Connector: c,
 			Log:       log,
@@ -88,43 +108,19 @@ func TestConformance(t *testing.T) {
 					Name:     "refunds",
 					PageSize: 5,
 					Feed:     connectortest.FeedOf(c.Refunds(), func(r commerce.Refund) string { return r.ID }),
-					Seed: func(ctx context.Context, n int) ([]string, error) {
-						at := srv.Now().Truncate(time.Second)
-						var keys []string
-						for range n {
-							o, err := newOrder(at.Add(-time.Hour), shopifytest.Order{})
-							if err != nil {
-								return nil, err
-							}
-							r, err := srv.AddRefund(o.ID, shopifytest.Refund{CreatedAt: at, Lines: []shopifytest.RefundLine{{SKU: o.Lines[0].SKU, Quantity: 1}}})
-							if err != nil {
-								return nil, err
-							}
-							keys = append(keys, r.ID)
-						}
-						return keys, nil
-					},
+					Seed: seedChildren(func(o shopifytest.Order, at time.Time) (string, error) {
+						r, err := srv.AddRefund(o.ID, shopifytest.Refund{CreatedAt: at, Lines: []shopifytest.RefundLine{{SKU: o.Lines[0].SKU, Quantity: 1}}})
+						return r.ID, err
+					}),
 				},
 				{
 					Name:     "returns",
 					PageSize: 5,
 					Feed:     connectortest.FeedOf(c.Returns(), func(r commerce.Return) string { return r.ID }),
-					Seed: func(ctx context.Context, n int) ([]string, error) {
-						at := srv.Now().Truncate(time.Second)
-						var keys []string
-						for range n {
-							o, err := newOrder(at.Add(-time.Hour), shopifytest.Order{})
-							if err != nil {
-								return nil, err
-							}
-							r, err := srv.AddReturn(o.ID, shopifytest.Return{CreatedAt: at, Lines: []shopifytest.ReturnLine{{SKU: o.Lines[0].SKU, Quantity: 1}}})
-							if err != nil {
-								return nil, err
-							}
-							keys = append(keys, r.ID)
-						}
-						return keys, nil
-					},
+					Seed: seedChildren(func(o shopifytest.Order, at time.Time) (string, error) {
+						r, err := srv.AddReturn(o.ID, shopifytest.Return{CreatedAt: at, Lines: []shopifytest.ReturnLine{{SKU: o.Lines[0].SKU, Quantity: 1}}})
+						return r.ID, err
+					}),
 				},
 			},
 			Payment: &connectortest.PaymentCase{
